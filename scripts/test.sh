@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The whole test suite: installs what the tests need when it is missing (Debian's promtool, vmalert,
+# victoria-metrics and alertmanager; rustfmt and clippy), then runs fmt, clippy and every test.
+# Usage: scripts/test.sh            (as root on Debian, or with the packages already installed)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_pkgs=()
+command -v promtool >/dev/null 2>&1 || need_pkgs+=(prometheus)
+command -v prometheus-alertmanager >/dev/null 2>&1 || need_pkgs+=(prometheus-alertmanager)
+{ command -v victoria-metrics >/dev/null 2>&1 && command -v vmalert >/dev/null 2>&1; } || need_pkgs+=(victoria-metrics)
+if ((${#need_pkgs[@]})); then
+  echo "installing ${need_pkgs[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${need_pkgs[@]}" >/dev/null
+fi
+rustup component add rustfmt clippy >/dev/null 2>&1 || true
+
+cargo fmt --all -- --check
+cargo clippy --all-targets --locked -- -D warnings
+cargo test --all-targets --locked
+cargo test --doc --locked

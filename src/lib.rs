@@ -1,0 +1,10 @@
+//! tocsin: an alert-rule evaluator and Alertmanager bridge, compatible with vmalert and Prometheus rule files.
+//!
+//! The modules follow the data: rule sources are parsed and validated in [`config`], expressions are handled in
+//! [`promql`], annotation templates in [`template`], and [`cli`] wires the subcommands together.
+//! See `docs/architecture.md` for the whole pipeline.
+
+pub mod cli;
+pub mod config;
+pub mod promql;
+pub mod template;
