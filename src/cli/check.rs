@@ -117,38 +117,129 @@ fn resolve(p: &flags::ParsedFlags) -> Result<CheckSettings, String> {
     })
 }
 
+/// One thing to check: a file on disk or text already read (standard input).
+enum Input {
+    Path(std::path::PathBuf),
+    Text(String, String),
+}
+
 /// Checks every input and prints the reports; returns the exit status.
+///
+/// Files are checked in parallel, a batch at a time, and each batch is printed in input order and dropped before
+/// the next, so memory stays flat however many files there are.
 pub fn run(settings: &CheckSettings, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
-    let mut reports = Vec::new();
+    let mut inputs = Vec::new();
     let mut input_errors = Vec::new();
     for input in &settings.inputs {
         if input == "-" {
             let mut text = String::new();
             match std::io::stdin().read_to_string(&mut text) {
-                Ok(_) => reports.push(check_text("-", &text, settings)),
+                Ok(_) => inputs.push(Input::Text("-".to_string(), text)),
                 Err(e) => input_errors.push(format!("-: {e}")),
             }
             continue;
         }
         match files::expand(input) {
-            Ok(paths) => {
-                for path in paths {
-                    let name = path.display().to_string();
-                    match files::read(&path) {
-                        Ok(text) => reports.push(check_text(&name, &text, settings)),
-                        Err(e) => input_errors.push(e.to_string()),
-                    }
-                }
-            }
+            Ok(paths) => inputs.extend(paths.into_iter().map(Input::Path)),
             Err(e) => input_errors.push(e.to_string()),
         }
     }
-    if settings.json {
-        print_json(&reports, &input_errors, out);
-    } else {
-        print_text(&reports, &input_errors, out, err);
+    let workers = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .min(8);
+    let mut status = Status::default();
+    let mut json_files = Vec::new();
+    if !settings.json {
+        for e in &input_errors {
+            let _ = writeln!(err, "  FAILED:\n{e}");
+        }
     }
-    exit_status(&reports, &input_errors, settings.lint_fatal)
+    for batch in inputs.chunks(workers * 8) {
+        let reports = check_batch(batch, workers, settings);
+        for report in reports {
+            match report {
+                Ok(r) => {
+                    status.add(&r);
+                    if settings.json {
+                        json_files.push(file_json(&r));
+                    } else {
+                        print_text(&r, out, err);
+                    }
+                }
+                Err(e) => {
+                    status.input_failed = true;
+                    if settings.json {
+                        input_errors.push(e);
+                    } else {
+                        let _ = writeln!(err, "  FAILED:\n{e}");
+                    }
+                }
+            }
+        }
+    }
+    status.input_failed |= !input_errors.is_empty();
+    if settings.json {
+        let doc = serde_json::json!({ "files": json_files, "input_errors": input_errors });
+        let _ = writeln!(out, "{doc:#}");
+    }
+    status.exit_code(settings.lint_fatal)
+}
+
+/// Checks a batch of inputs on up to `workers` threads; results come back in input order.
+fn check_batch(
+    batch: &[Input],
+    workers: usize,
+    settings: &CheckSettings,
+) -> Vec<Result<FileReport, String>> {
+    let check_one = |input: &Input| match input {
+        Input::Text(name, text) => Ok(check_text(name, text, settings)),
+        Input::Path(path) => files::read(path)
+            .map(|text| check_text(&path.display().to_string(), &text, settings))
+            .map_err(|e| e.to_string()),
+    };
+    if workers <= 1 || batch.len() <= 1 {
+        return batch.iter().map(check_one).collect();
+    }
+    let per_worker = batch.len().div_ceil(workers);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = batch
+            .chunks(per_worker)
+            .map(|chunk| scope.spawn(move || chunk.iter().map(check_one).collect::<Vec<_>>()))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| {
+                h.join().unwrap_or_else(|_| {
+                    vec![Err("internal error: a checker thread panicked".to_string())]
+                })
+            })
+            .collect()
+    })
+}
+
+/// What the exit status depends on.
+#[derive(Default)]
+struct Status {
+    input_failed: bool,
+    errors: bool,
+    lint: bool,
+}
+
+impl Status {
+    fn add(&mut self, r: &FileReport) {
+        self.errors |= r.loaded.has_errors();
+        self.lint |= !r.duplicates.is_empty();
+    }
+
+    fn exit_code(&self, lint_fatal: bool) -> i32 {
+        if self.input_failed || self.errors {
+            1
+        } else if lint_fatal && self.lint {
+            3
+        } else {
+            0
+        }
+    }
 }
 
 /// Checks one file's text.
@@ -162,101 +253,74 @@ pub fn check_text(name: &str, text: &str, settings: &CheckSettings) -> FileRepor
     FileReport { loaded, duplicates }
 }
 
-fn exit_status(reports: &[FileReport], input_errors: &[String], lint_fatal: bool) -> i32 {
-    if !input_errors.is_empty() || reports.iter().any(|r| r.loaded.has_errors()) {
-        1
-    } else if lint_fatal && reports.iter().any(|r| !r.duplicates.is_empty()) {
-        3
-    } else {
-        0
-    }
-}
-
 /// promtool's layout: `Checking FILE`, then `  SUCCESS: N rules found` on stdout or `  FAILED:` and the errors on
 /// stderr, then a blank line. Warnings follow on stderr.
-fn print_text(
-    reports: &[FileReport],
-    input_errors: &[String],
-    out: &mut dyn Write,
-    err: &mut dyn Write,
-) {
-    for e in input_errors {
-        let _ = writeln!(err, "  FAILED:\n{e}");
-    }
-    for r in reports {
-        let _ = writeln!(out, "Checking {}", r.loaded.file);
-        let errors: Vec<_> = r
-            .loaded
-            .diagnostics
-            .iter()
-            .filter(|d| d.severity == Severity::Error)
-            .collect();
-        if !errors.is_empty() {
-            let _ = writeln!(err, "  FAILED:");
-            for d in &errors {
-                let _ = writeln!(err, "{d}");
-            }
-        } else if !r.duplicates.is_empty() {
-            let _ = writeln!(err, "  FAILED:\n{}", lint::format_duplicates(&r.duplicates));
-        } else {
-            let _ = writeln!(out, "  SUCCESS: {} rules found", r.loaded.rules_found);
+fn print_text(r: &FileReport, out: &mut dyn Write, err: &mut dyn Write) {
+    let _ = writeln!(out, "Checking {}", r.loaded.file);
+    let errors: Vec<_> = r
+        .loaded
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .collect();
+    if !errors.is_empty() {
+        let _ = writeln!(err, "  FAILED:");
+        for d in &errors {
+            let _ = writeln!(err, "{d}");
         }
-        for d in r
-            .loaded
-            .diagnostics
-            .iter()
-            .filter(|d| d.severity == Severity::Warning)
-        {
-            let _ = writeln!(err, "  WARNING: {d}");
-        }
-        let _ = writeln!(out);
+    } else if !r.duplicates.is_empty() {
+        let _ = writeln!(err, "  FAILED:\n{}", lint::format_duplicates(&r.duplicates));
+    } else {
+        let _ = writeln!(out, "  SUCCESS: {} rules found", r.loaded.rules_found);
     }
+    for d in r
+        .loaded
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Warning)
+    {
+        let _ = writeln!(err, "  WARNING: {d}");
+    }
+    let _ = writeln!(out);
 }
 
-fn print_json(reports: &[FileReport], input_errors: &[String], out: &mut dyn Write) {
-    let files: Vec<serde_json::Value> = reports
+fn file_json(r: &FileReport) -> serde_json::Value {
+    let diagnostics: Vec<serde_json::Value> = r
+        .loaded
+        .diagnostics
         .iter()
-        .map(|r| {
-            let diagnostics: Vec<serde_json::Value> = r
-                .loaded
-                .diagnostics
-                .iter()
-                .map(|d| {
-                    serde_json::json!({
-                        "severity": d.severity.as_str(),
-                        "file": d.file,
-                        "line": d.pos.line,
-                        "column": d.pos.col,
-                        "path": d.path,
-                        "group": d.group,
-                        "rule": d.rule,
-                        "message": d.message,
-                    })
-                })
-                .collect();
-            let duplicates: Vec<serde_json::Value> = r
-                .duplicates
-                .iter()
-                .map(|d| serde_json::json!({"name": d.name, "labels": d.labels}))
-                .collect();
+        .map(|d| {
             serde_json::json!({
-                "file": r.loaded.file,
-                "status": if r.loaded.has_errors() { "failed" } else { "success" },
-                "rules_found": r.loaded.rules_found,
-                "groups": r.loaded.groups.iter().map(|g| serde_json::json!({
-                    "name": g.name,
-                    "id": g.id.to_string(),
-                    "rules": g.rules.iter().map(|rule| serde_json::json!({
-                        "name": rule.name(),
-                        "id": rule.id.to_string(),
-                        "type": if rule.is_alerting() { "alerting" } else { "recording" },
-                    })).collect::<Vec<_>>(),
-                })).collect::<Vec<_>>(),
-                "diagnostics": diagnostics,
-                "duplicate_rules": duplicates,
+                "severity": d.severity.as_str(),
+                "file": d.file,
+                "line": d.pos.line,
+                "column": d.pos.col,
+                "path": d.path,
+                "group": d.group,
+                "rule": d.rule,
+                "message": d.message,
             })
         })
         .collect();
-    let doc = serde_json::json!({ "files": files, "input_errors": input_errors });
-    let _ = writeln!(out, "{doc:#}");
+    let duplicates: Vec<serde_json::Value> = r
+        .duplicates
+        .iter()
+        .map(|d| serde_json::json!({"name": d.name, "labels": d.labels}))
+        .collect();
+    serde_json::json!({
+        "file": r.loaded.file,
+        "status": if r.loaded.has_errors() { "failed" } else { "success" },
+        "rules_found": r.loaded.rules_found,
+        "groups": r.loaded.groups.iter().map(|g| serde_json::json!({
+            "name": g.name,
+            "id": g.id.to_string(),
+            "rules": g.rules.iter().map(|rule| serde_json::json!({
+                "name": rule.name(),
+                "id": rule.id.to_string(),
+                "type": if rule.is_alerting() { "alerting" } else { "recording" },
+            })).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
+        "diagnostics": diagnostics,
+        "duplicate_rules": duplicates,
+    })
 }

@@ -656,3 +656,110 @@ fn check_template(
     _report: &mut Report,
 ) {
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::config::{Dialect, LoadOptions, RuleKind, Schedule, Severity, load_text_with_env};
+
+    fn load(text: &str, dialect: Dialect) -> crate::config::LoadedFile {
+        let opts = LoadOptions { dialect, ..LoadOptions::default() };
+        load_text_with_env("t.yml", text, &opts, |_| None)
+    }
+
+    fn errors(text: &str) -> Vec<String> {
+        load(text, Dialect::Prometheus)
+            .diagnostics
+            .into_iter()
+            .filter(|d| d.severity == Severity::Error)
+            .map(|d| format!("{}:{} {}: {}", d.pos.line, d.pos.col, d.path, d.message))
+            .collect()
+    }
+
+    #[test]
+    fn compiles_a_full_group() {
+        let text = "groups:\n- name: g\n  interval: 30s\n  labels: {team: a}\n  rules:\n  - alert: A\n    expr: up == 0\n    for: 5m\n    keep_firing_for: 1m\n    annotations: {s: x}\n  - record: job:up:sum\n    expr: sum by (job) (up)\n";
+        let f = load(text, Dialect::Prometheus);
+        assert!(f.diagnostics.is_empty(), "{:?}", f.diagnostics);
+        let g = &f.groups[0];
+        assert_eq!(g.schedule, Schedule::Interval(crate::config::Duration::from_secs(30)));
+        assert_eq!(g.labels.get("team").map(String::as_str), Some("a"));
+        assert!(matches!(&g.rules[0].kind, RuleKind::Alerting { for_, .. } if for_.as_millis() == 300_000));
+        assert!(matches!(&g.rules[1].kind, RuleKind::Recording { name } if name == "job:up:sum"));
+        assert_eq!(f.rules_found, 2);
+    }
+
+    #[test]
+    fn every_error_in_a_file_is_reported() {
+        let text = "groups:\n- name: g\n  interval: 1.5m\n  rules:\n  - record: a-b\n    expr: up\n  - alert: X\n    expr: rate(up)\n- name: g\n  rules: []\n";
+        let got = errors(text);
+        assert_eq!(got.len(), 4, "{got:#?}");
+        assert!(got[0].starts_with("3:13 groups[0].interval: not a valid duration string"), "{}", got[0]);
+        assert!(got[1].starts_with("5:13 groups[0].rules[0].record: invalid recording rule name: a-b"), "{}", got[1]);
+        assert!(got[2].starts_with("8:11 groups[0].rules[1].expr: could not parse expression"), "{}", got[2]);
+        assert!(got[3].starts_with("9:9 groups[1].name: group name \"g\" is repeated"), "{}", got[3]);
+    }
+
+    #[test]
+    fn vmalert_dialect_downgrades_promtool_only_findings() {
+        let text = "groups:\n- name: g\n  rules:\n  - record: a-b\n    expr: up\n    for: 1m\n    labels: {ins-tance: x}\n";
+        assert_eq!(errors(text).len(), 3);
+        let f = load(text, Dialect::Vmalert);
+        assert!(!f.has_errors(), "{:?}", f.diagnostics);
+        assert_eq!(f.diagnostics.len(), 3);
+        assert_eq!(f.groups[0].rules.len(), 1);
+    }
+
+    #[test]
+    fn vmalert_checks() {
+        let cases = [
+            ("  interval: 1m\n  eval_offset: 2m\n", "eval_offset 2m must be smaller"),
+            ("  eval_offset: 10s\n  eval_delay: 5s\n", "eval_offset cannot be combined with eval_delay"),
+            ("  limit: -1\n", "must not be negative"),
+            ("  concurrency: -2\n", "must not be negative"),
+            ("  type: influx\n", "unknown datasource type"),
+            ("  headers: [\"NoColon\"]\n", "must be written as \"Name: value\""),
+            ("  cron: \"61 * * * *\"\n", "invalid cron expression"),
+            ("  cron: \"0 9 * * 1\"\n  interval: 1m\n", "mutually exclusive"),
+            ("  cron: \"0 9 * * 1\"\n  cron_timezone: Mars/Base\n", "unknown time zone"),
+        ];
+        for (fields, want) in cases {
+            let text = format!("groups:\n- name: g\n{fields}  rules:\n  - alert: A\n    expr: up\n");
+            let got = errors(&text);
+            assert!(got.iter().any(|e| e.contains(want)), "{fields:?}: want {want:?} in {got:#?}");
+        }
+    }
+
+    #[test]
+    fn cron_groups_compile() {
+        let text = "groups:\n- name: weekly\n  cron: \"0 9 * * 1\"\n  cron_timezone: Europe/Berlin\n  rules:\n  - alert: A\n    expr: up\n";
+        let f = load(text, Dialect::Prometheus);
+        assert!(f.diagnostics.is_empty(), "{:?}", f.diagnostics);
+        assert_eq!(
+            f.groups[0].schedule,
+            Schedule::Cron { expr: "0 9 * * 1".into(), timezone: Some("Europe/Berlin".into()) }
+        );
+    }
+
+    #[test]
+    fn duplicate_rule_ids_in_a_group_are_errors() {
+        let rule = "  - alert: A\n    expr: up == 0\n    labels: {s: x}\n";
+        let text = format!("groups:\n- name: g\n  rules:\n{rule}{rule}");
+        let got = errors(&text);
+        assert_eq!(got.len(), 1, "{got:#?}");
+        assert!(got[0].contains("duplicates rule \"A\" at line 4"), "{}", got[0]);
+        // The same rule in two groups is fine.
+        let text = format!("groups:\n- name: g\n  rules:\n{rule}- name: h\n  rules:\n{rule}");
+        assert!(errors(&text).is_empty());
+    }
+
+    #[test]
+    fn env_placeholders() {
+        let opts = LoadOptions::default();
+        let text = "groups:\n- name: g-%{ENV}\n  rules: []\n";
+        let f = load_text_with_env("t.yml", text, &opts, |n| (n == "ENV").then(|| "prod".to_string()));
+        assert_eq!(f.groups[0].name, "g-prod");
+        let f = load_text_with_env("t.yml", text, &opts, |_| None);
+        assert!(f.has_errors());
+        assert_eq!(f.diagnostics[0].pos.line, 2);
+    }
+}

@@ -1,0 +1,78 @@
+#!/usr/bin/env python3
+"""Benchmark: check the whole shared rule corpus with tocsin, promtool and vmalert -dryRun in one run.
+
+Each tool checks the same files in one process (the files all three accept, so that nobody stops early), REPEAT
+times; the script reports the median wall time and the largest peak RSS of each, and tocsin's ratios to the others.
+
+Usage: scripts/bench-check.py [--repeat N] [--corpus DIR] [--tocsin PATH]
+Build tocsin first: cargo build --release
+"""
+import argparse, csv, os, resource, shutil, statistics, subprocess, sys, tempfile, time
+
+def run(cmd, cwd):
+    """Runs cmd once; returns (wall seconds, peak RSS in KiB of that child, exit code)."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    return wall, usage.ru_maxrss, os.waitstatus_to_exitcode(status)
+
+def main():
+    here = os.path.dirname(os.path.abspath(__file__))
+    root = os.path.dirname(here)
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--corpus", default=os.path.join(root, "..", "shared", "corpus"))
+    ap.add_argument("--tocsin", default=os.path.join(root, "target", "release", "tocsin"))
+    args = ap.parse_args()
+    corpus = os.path.abspath(args.corpus)
+    if not os.path.isdir(corpus):
+        corpus = "/work/shared/corpus"
+    for tool in ("promtool", "vmalert"):
+        if not shutil.which(tool):
+            sys.exit(f"{tool} not found: run scripts/test.sh once (it installs Debian's prometheus and victoria-metrics)")
+    if not os.path.exists(args.tocsin):
+        sys.exit(f"{args.tocsin} not found: run cargo build --release")
+
+    files = []
+    with open(os.path.join(corpus, "verdicts.tsv")) as f:
+        for row in csv.DictReader(f, delimiter="\t"):
+            if row["promtool"] == "accept" and row["vmalert"] == "accept":
+                files.append(row["file"])
+    # Copy into one directory so every tool sees the same relative paths.
+    work = tempfile.mkdtemp(prefix="tocsin-bench-")
+    names = []
+    for rel in files:
+        name = rel.replace("/", "__")
+        shutil.copy(os.path.join(corpus, rel), os.path.join(work, name))
+        names.append(name)
+    rules = sum(open(os.path.join(work, n)).read().count("expr:") for n in names)
+
+    tools = {
+        "tocsin check": [args.tocsin, "check", "--lint=none"] + names,
+        "promtool check rules": ["promtool", "check", "rules", "--lint=none"] + names,
+        "vmalert -dryRun": ["vmalert", "-dryRun"] + [f"-rule={n}" for n in names],
+    }
+    results = {}
+    for label, cmd in tools.items():
+        walls, rss = [], 0
+        for _ in range(args.repeat):
+            wall, peak, code = run(cmd, work)
+            if code != 0:
+                sys.exit(f"{label} failed with exit code {code} on the benchmark set")
+            walls.append(wall)
+            rss = max(rss, peak)
+        results[label] = (statistics.median(walls), rss)
+    shutil.rmtree(work)
+
+    print(f"corpus: {len(names)} files accepted by all three tools, about {rules} rules; {args.repeat} runs each")
+    print(f"{'tool':<22} {'median wall':>12} {'peak RSS':>10}")
+    for label, (wall, rss) in results.items():
+        print(f"{label:<22} {wall*1000:>9.1f} ms {rss/1024:>7.1f} MiB")
+    tw, tr = results["tocsin check"]
+    for other in ("promtool check rules", "vmalert -dryRun"):
+        ow, orss = results[other]
+        print(f"tocsin / {other}: wall {tw/ow:.3f}x, RSS {tr/orss:.3f}x")
+
+if __name__ == "__main__":
+    main()
