@@ -7,5 +7,6 @@
 pub mod cli;
 pub mod config;
 pub mod promql;
+pub mod rule;
 pub mod source;
 pub mod template;

@@ -662,7 +662,10 @@ mod tests {
     use crate::config::{Dialect, LoadOptions, RuleKind, Schedule, Severity, load_text_with_env};
 
     fn load(text: &str, dialect: Dialect) -> crate::config::LoadedFile {
-        let opts = LoadOptions { dialect, ..LoadOptions::default() };
+        let opts = LoadOptions {
+            dialect,
+            ..LoadOptions::default()
+        };
         load_text_with_env("t.yml", text, &opts, |_| None)
     }
 
@@ -681,9 +684,14 @@ mod tests {
         let f = load(text, Dialect::Prometheus);
         assert!(f.diagnostics.is_empty(), "{:?}", f.diagnostics);
         let g = &f.groups[0];
-        assert_eq!(g.schedule, Schedule::Interval(crate::config::Duration::from_secs(30)));
+        assert_eq!(
+            g.schedule,
+            Schedule::Interval(crate::config::Duration::from_secs(30))
+        );
         assert_eq!(g.labels.get("team").map(String::as_str), Some("a"));
-        assert!(matches!(&g.rules[0].kind, RuleKind::Alerting { for_, .. } if for_.as_millis() == 300_000));
+        assert!(
+            matches!(&g.rules[0].kind, RuleKind::Alerting { for_, .. } if for_.as_millis() == 300_000)
+        );
         assert!(matches!(&g.rules[1].kind, RuleKind::Recording { name } if name == "job:up:sum"));
         assert_eq!(f.rules_found, 2);
     }
@@ -693,10 +701,26 @@ mod tests {
         let text = "groups:\n- name: g\n  interval: 1.5m\n  rules:\n  - record: a-b\n    expr: up\n  - alert: X\n    expr: rate(up)\n- name: g\n  rules: []\n";
         let got = errors(text);
         assert_eq!(got.len(), 4, "{got:#?}");
-        assert!(got[0].starts_with("3:13 groups[0].interval: not a valid duration string"), "{}", got[0]);
-        assert!(got[1].starts_with("5:13 groups[0].rules[0].record: invalid recording rule name: a-b"), "{}", got[1]);
-        assert!(got[2].starts_with("8:11 groups[0].rules[1].expr: could not parse expression"), "{}", got[2]);
-        assert!(got[3].starts_with("9:9 groups[1].name: group name \"g\" is repeated"), "{}", got[3]);
+        assert!(
+            got[0].starts_with("3:13 groups[0].interval: not a valid duration string"),
+            "{}",
+            got[0]
+        );
+        assert!(
+            got[1].starts_with("5:13 groups[0].rules[0].record: invalid recording rule name: a-b"),
+            "{}",
+            got[1]
+        );
+        assert!(
+            got[2].starts_with("8:11 groups[0].rules[1].expr: could not parse expression"),
+            "{}",
+            got[2]
+        );
+        assert!(
+            got[3].starts_with("9:9 groups[1].name: group name \"g\" is repeated"),
+            "{}",
+            got[3]
+        );
     }
 
     #[test]
@@ -712,20 +736,39 @@ mod tests {
     #[test]
     fn vmalert_checks() {
         let cases = [
-            ("  interval: 1m\n  eval_offset: 2m\n", "eval_offset 2m must be smaller"),
-            ("  eval_offset: 10s\n  eval_delay: 5s\n", "eval_offset cannot be combined with eval_delay"),
+            (
+                "  interval: 1m\n  eval_offset: 2m\n",
+                "eval_offset 2m must be smaller",
+            ),
+            (
+                "  eval_offset: 10s\n  eval_delay: 5s\n",
+                "eval_offset cannot be combined with eval_delay",
+            ),
             ("  limit: -1\n", "must not be negative"),
             ("  concurrency: -2\n", "must not be negative"),
             ("  type: influx\n", "unknown datasource type"),
-            ("  headers: [\"NoColon\"]\n", "must be written as \"Name: value\""),
+            (
+                "  headers: [\"NoColon\"]\n",
+                "must be written as \"Name: value\"",
+            ),
             ("  cron: \"61 * * * *\"\n", "invalid cron expression"),
-            ("  cron: \"0 9 * * 1\"\n  interval: 1m\n", "mutually exclusive"),
-            ("  cron: \"0 9 * * 1\"\n  cron_timezone: Mars/Base\n", "unknown time zone"),
+            (
+                "  cron: \"0 9 * * 1\"\n  interval: 1m\n",
+                "mutually exclusive",
+            ),
+            (
+                "  cron: \"0 9 * * 1\"\n  cron_timezone: Mars/Base\n",
+                "unknown time zone",
+            ),
         ];
         for (fields, want) in cases {
-            let text = format!("groups:\n- name: g\n{fields}  rules:\n  - alert: A\n    expr: up\n");
+            let text =
+                format!("groups:\n- name: g\n{fields}  rules:\n  - alert: A\n    expr: up\n");
             let got = errors(&text);
-            assert!(got.iter().any(|e| e.contains(want)), "{fields:?}: want {want:?} in {got:#?}");
+            assert!(
+                got.iter().any(|e| e.contains(want)),
+                "{fields:?}: want {want:?} in {got:#?}"
+            );
         }
     }
 
@@ -736,7 +779,10 @@ mod tests {
         assert!(f.diagnostics.is_empty(), "{:?}", f.diagnostics);
         assert_eq!(
             f.groups[0].schedule,
-            Schedule::Cron { expr: "0 9 * * 1".into(), timezone: Some("Europe/Berlin".into()) }
+            Schedule::Cron {
+                expr: "0 9 * * 1".into(),
+                timezone: Some("Europe/Berlin".into())
+            }
         );
     }
 
@@ -746,7 +792,11 @@ mod tests {
         let text = format!("groups:\n- name: g\n  rules:\n{rule}{rule}");
         let got = errors(&text);
         assert_eq!(got.len(), 1, "{got:#?}");
-        assert!(got[0].contains("duplicates rule \"A\" at line 4"), "{}", got[0]);
+        assert!(
+            got[0].contains("duplicates rule \"A\" at line 4"),
+            "{}",
+            got[0]
+        );
         // The same rule in two groups is fine.
         let text = format!("groups:\n- name: g\n  rules:\n{rule}- name: h\n  rules:\n{rule}");
         assert!(errors(&text).is_empty());
@@ -756,7 +806,9 @@ mod tests {
     fn env_placeholders() {
         let opts = LoadOptions::default();
         let text = "groups:\n- name: g-%{ENV}\n  rules: []\n";
-        let f = load_text_with_env("t.yml", text, &opts, |n| (n == "ENV").then(|| "prod".to_string()));
+        let f = load_text_with_env("t.yml", text, &opts, |n| {
+            (n == "ENV").then(|| "prod".to_string())
+        });
         assert_eq!(f.groups[0].name, "g-prod");
         let f = load_text_with_env("t.yml", text, &opts, |_| None);
         assert!(f.has_errors());

@@ -1,0 +1,118 @@
+//! Label sets, label merging with vmalert's precedence and `exported_` rule, and alert identity. Pure.
+
+use std::collections::BTreeMap;
+
+/// A label set, sorted by name.
+pub type Labels = BTreeMap<String, String>;
+
+/// The metric-name label.
+pub const METRIC_NAME: &str = "__name__";
+
+/// Applies `extra` labels (already merged external < group < rule) on top of a result's labels, as vmalert does:
+/// a label the result already has with a different value is kept as `exported_<name>`; an empty extra value
+/// removes the label.
+pub fn apply_extra(result: &Labels, extra: &Labels) -> Labels {
+    let mut out = result.clone();
+    for (k, v) in extra {
+        if v.is_empty() {
+            out.remove(k);
+            continue;
+        }
+        if let Some(old) = result.get(k)
+            && old != v
+        {
+            out.insert(format!("exported_{k}"), old.clone());
+        }
+        out.insert(k.clone(), v.clone());
+    }
+    out
+}
+
+/// Merges label maps in increasing precedence: later maps win.
+pub fn merge(layers: &[&Labels]) -> Labels {
+    let mut out = Labels::new();
+    for layer in layers {
+        out.extend(layer.iter().map(|(k, v)| (k.clone(), v.clone())));
+    }
+    out
+}
+
+/// vmalert's alert ID: FNV-1a 64 over each label (sorted by name) as name, value, `0xff`.
+pub fn hash(labels: &Labels) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for (k, v) in labels {
+        for byte in k.bytes().chain(v.bytes()).chain(std::iter::once(0xff)) {
+            h ^= u64::from(byte);
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+    h
+}
+
+/// Builds a label set from pairs, for tests and literals.
+pub fn from_pairs(pairs: &[(&str, &str)]) -> Labels {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exported_rule_keeps_conflicting_values() {
+        let result = from_pairs(&[
+            ("job", "node"),
+            ("instance", "a:9100"),
+            ("severity", "info"),
+        ]);
+        let extra = from_pairs(&[
+            ("severity", "page"),
+            ("job", "node"),
+            ("team", "infra"),
+            ("instance", ""),
+        ]);
+        let got = apply_extra(&result, &extra);
+        assert_eq!(
+            got,
+            from_pairs(&[
+                ("job", "node"),
+                ("severity", "page"),
+                ("exported_severity", "info"),
+                ("team", "infra")
+            ])
+        );
+    }
+
+    #[test]
+    fn merge_precedence() {
+        let external = from_pairs(&[("cluster", "eu"), ("team", "platform")]);
+        let group = from_pairs(&[("team", "infra")]);
+        let rule = from_pairs(&[("severity", "page")]);
+        assert_eq!(
+            merge(&[&external, &group, &rule]),
+            from_pairs(&[("cluster", "eu"), ("team", "infra"), ("severity", "page")])
+        );
+    }
+
+    #[test]
+    fn hash_is_order_independent_and_separates_fields() {
+        let a = from_pairs(&[("a", "1"), ("b", "2")]);
+        let b: Labels = [("b", "2"), ("a", "1")]
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        assert_eq!(hash(&a), hash(&b));
+        assert_ne!(
+            hash(&from_pairs(&[("a", "1")])),
+            hash(&from_pairs(&[("a", "2")]))
+        );
+        // vmalert's scheme does not separate a name from its value; the state machine keys alerts by label set.
+        assert_eq!(
+            hash(&from_pairs(&[("a", "b1")])),
+            hash(&from_pairs(&[("ab", "1")]))
+        );
+    }
+}

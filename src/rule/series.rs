@@ -1,0 +1,72 @@
+//! Series a rule writes each evaluation, with staleness markers for series it wrote last time and not this time.
+//! Pure.
+
+use super::labels::Labels;
+use super::sample::{STALE_NAN, Sample};
+use std::collections::HashSet;
+
+/// Remembers which series a rule wrote at its previous evaluation.
+#[derive(Debug, Clone, Default)]
+pub struct SeriesTracker {
+    previous: HashSet<Labels>,
+}
+
+impl SeriesTracker {
+    /// Returns `current` plus a staleness marker at `ts` for every series written last time but absent now, and
+    /// remembers `current` for next time.
+    pub fn emit(&mut self, current: Vec<Sample>, ts: i64) -> Vec<Sample> {
+        let now: HashSet<Labels> = current.iter().map(|s| s.labels.clone()).collect();
+        let mut out = current;
+        let mut stale: Vec<Sample> = self
+            .previous
+            .iter()
+            .filter(|labels| !now.contains(*labels))
+            .map(|labels| Sample {
+                labels: labels.clone(),
+                value: STALE_NAN,
+                timestamp_ms: ts,
+            })
+            .collect();
+        stale.sort_by(|a, b| a.labels.cmp(&b.labels));
+        out.extend(stale);
+        self.previous = now;
+        out
+    }
+
+    /// Staleness markers for every series written last time, and forgets them (the rule was removed).
+    pub fn stale_all(&mut self, ts: i64) -> Vec<Sample> {
+        self.emit(Vec::new(), ts)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::labels::from_pairs;
+    use super::*;
+
+    fn s(name: &str, v: f64) -> Sample {
+        Sample {
+            labels: from_pairs(&[("__name__", name)]),
+            value: v,
+            timestamp_ms: 1,
+        }
+    }
+
+    #[test]
+    fn vanished_series_get_one_stale_marker() {
+        let mut t = SeriesTracker::default();
+        assert_eq!(t.emit(vec![s("a", 1.0), s("b", 1.0)], 1).len(), 2);
+        let out = t.emit(vec![s("a", 2.0)], 2);
+        assert_eq!(out.len(), 2);
+        assert!(
+            out[1].is_stale()
+                && out[1].labels == from_pairs(&[("__name__", "b")])
+                && out[1].timestamp_ms == 2
+        );
+        // Only once.
+        assert_eq!(t.emit(vec![s("a", 3.0)], 3).len(), 1);
+        let gone = t.stale_all(4);
+        assert_eq!(gone.len(), 1);
+        assert!(gone[0].is_stale());
+    }
+}
