@@ -1,0 +1,177 @@
+//! Unit tests of the public template API: parse-checks worded as promtool and vmalert word them.
+
+use super::*;
+
+fn prom(text: &str) -> Result<(), String> {
+    check_alert_template("X", text, TemplateDialect::Prometheus).map_err(|e| e.to_string())
+}
+
+fn vm(text: &str) -> Result<(), String> {
+    check_alert_template("X", text, TemplateDialect::Vmalert).map_err(|e| e.to_string())
+}
+
+#[test]
+fn accepts_valid_templates() {
+    for t in [
+        "plain text",
+        "{{ $labels.instance }} is {{ $value | humanize }}",
+        "{{ range $i, $v := $labels }}{{ $i }}={{ $v }}{{ else }}none{{ end }}",
+        "{{ if eq 1 2 }}a{{ else if gt 3 2 }}b{{ else }}c{{ end }}",
+        "{{ with query \"up\" }}{{ . | first | value }}{{ end }}",
+        "{{- /* comment */ -}} x",
+        "{{ define \"t\" }}T{{ end }}{{ template \"t\" . }}",
+        "{{ range . }}{{ break }}{{ continue }}{{ end }}",
+        "{{ $x := 1 }}{{ $x = 2 }}{{ $x }}",
+        "{{ printf \"%d\" (len $labels) }}",
+        "{{ 'a' }} {{ 0x1F }} {{ 1e3 }} {{ -1.5 }} {{ nil | print }} {{ true }} {{ `raw` }}",
+    ] {
+        assert_eq!(prom(t), Ok(()), "{t}");
+    }
+}
+
+#[test]
+fn reports_errors_as_go_does() {
+    for (t, want) in [
+        ("{{ }}", "template: __alert_X:1: missing value for command"),
+        (
+            "{{ unknown|query }}",
+            "template: __alert_X:1: function \"unknown\" not defined",
+        ),
+        (
+            "{{ $expr }}",
+            "template: __alert_X:1: undefined variable \"$expr\"",
+        ),
+        ("{{ if 1 }}", "template: __alert_X:1: unexpected EOF"),
+        ("a\n{{ .x", "template: __alert_X:2: unclosed action"),
+        ("{{ end }}", "template: __alert_X:1: unexpected {{end}}"),
+        ("{{ else }}", "template: __alert_X:1: unexpected {{else}}"),
+        (
+            "{{ break }}",
+            "template: __alert_X:1: {{break}} outside {{range}}",
+        ),
+        (
+            "{{ \"abc }}",
+            "template: __alert_X:1: unterminated quoted string",
+        ),
+        (
+            "{{ 3x }}",
+            "template: __alert_X:1: bad number syntax: \"3x\"",
+        ),
+        ("{{ (1 }}", "template: __alert_X:1: unclosed left paren"),
+        (
+            "{{ 1) }}",
+            "template: __alert_X:1: unexpected \")\" in command",
+        ),
+        (
+            "{{ .a | 1 }}",
+            "template: __alert_X:1: non executable command in pipeline stage 2",
+        ),
+        (
+            "{{ range $a, $b, $c := . }}{{ end }}",
+            "template: __alert_X:1: too many declarations in range",
+        ),
+        ("{{/* x ", "template: __alert_X:1: unclosed comment"),
+        (
+            "{{ template . }}",
+            "template: __alert_X:1: unexpected <.> in template clause",
+        ),
+        (
+            "{{ if 1 }}{{ else if }}{{ end }}",
+            "template: __alert_X:1: missing value for if",
+        ),
+        (
+            "{{ range 1 }}{{ else if 1 }}{{ end }}",
+            "template: __alert_X:1: unexpected <if> in input",
+        ),
+        (
+            "{{ nil.x }}",
+            "template: __alert_X:1: unexpected . after term \"nil\"",
+        ),
+        (
+            "{{ 1.x }}",
+            "template: __alert_X:1: bad number syntax: \"1.x\"",
+        ),
+        (
+            "{{ 9999999999999999999999 }}",
+            "template: __alert_X:1: integer overflow: \"9999999999999999999999\"",
+        ),
+        (
+            "{{ 1e400 }}",
+            "template: __alert_X:1: illegal number syntax: \"1e400\"",
+        ),
+        ("{{ \"\\q\" }}", "template: __alert_X:1: invalid syntax"),
+        (
+            "{{ .a, }}",
+            "template: __alert_X:1: unexpected \",\" in operand",
+        ),
+        (
+            "{{ @ }}",
+            "template: __alert_X:1: unexpected \"@\" in command",
+        ),
+        ("{{ :a }}", "template: __alert_X:1: expected :="),
+        (
+            "{{ $x.a := 1 }}",
+            "template: __alert_X:1: undefined variable \"$x\"",
+        ),
+    ] {
+        assert_eq!(prom(t), Err(want.to_string()), "{t}");
+    }
+}
+
+#[test]
+fn dialects_differ_in_variables_and_functions() {
+    assert_eq!(
+        vm("{{ $expr }} {{ $alertID }} {{ $activeAt }} {{ jsonEscape \"a\" }}"),
+        Ok(())
+    );
+    assert_eq!(
+        vm("{{ }}"),
+        Err("template: :1: missing value for command".into())
+    );
+    assert_eq!(
+        prom("{{ jsonEscape \"a\" }}"),
+        Err("template: __alert_X:1: function \"jsonEscape\" not defined".into())
+    );
+    assert_eq!(
+        vm("{{ graphLink \"a\" }}"),
+        Err("template: :1: function \"graphLink\" not defined".into())
+    );
+}
+
+#[test]
+fn parse_errors_carry_position_in_user_text() {
+    let e = check_alert_template("X", "ok\n  {{ nope }}", TemplateDialect::Prometheus).unwrap_err();
+    match e {
+        TemplateError::Parse { line, column, .. } => assert_eq!((line, column), (2, 6)),
+        other => panic!("unexpected {other:?}"),
+    }
+    let e = check_alert_template("X", "{{ nope }}", TemplateDialect::Prometheus).unwrap_err();
+    match e {
+        TemplateError::Parse { line, column, .. } => assert_eq!((line, column), (1, 4)),
+        other => panic!("unexpected {other:?}"),
+    }
+}
+
+#[test]
+fn defined_templates_are_usable() {
+    let set = TemplateSet::parse(
+        &[("t.tmpl", "{{ define \"hello\" }}hi {{ . }}{{ end }}")],
+        TemplateDialect::Vmalert,
+    )
+    .unwrap();
+    assert_eq!(set.names(), vec!["hello".to_string(), "t.tmpl".to_string()]);
+    assert!(
+        check_alert_template_with(
+            "X",
+            "{{ template \"hello\" . }}",
+            TemplateDialect::Vmalert,
+            &set
+        )
+        .is_ok()
+    );
+    let bad = TemplateSet::parse(
+        &[("t.tmpl", "{{ define \"x\" }}")],
+        TemplateDialect::Vmalert,
+    );
+    assert!(bad.is_err());
+}
