@@ -579,13 +579,14 @@ fn compile_rule(
                 );
             }
             if opts.validate_templates {
-                check_template(&v.value, v.pos, &p, opts, report);
+                check_template(r.name(), &v.value, v.pos, &p, opts, report);
             }
             annotations.insert(k.value.clone(), v.value.clone());
         }
         if opts.validate_templates {
             for (k, v) in &r.labels {
                 check_template(
+                    r.name(),
                     &v.value,
                     v.pos,
                     &format!("{path}.labels.{}", k.value),
@@ -647,14 +648,29 @@ fn check_expr(
     }
 }
 
-/// The hook where annotation and label templates are parsed (wired to the template engine).
+/// Parses an annotation or alert-label template as promtool (or vmalert, in that dialect) parses it. The error is
+/// placed at the value in the file and says where inside the template the problem is.
 fn check_template(
-    _text: &str,
-    _pos: super::yaml::Pos,
-    _path: &str,
-    _opts: &LoadOptions,
-    _report: &mut Report,
+    alert: &str,
+    text: &str,
+    pos: super::yaml::Pos,
+    path: &str,
+    opts: &LoadOptions,
+    report: &mut Report,
 ) {
+    let dialect = match opts.dialect {
+        Dialect::Prometheus => crate::template::TemplateDialect::Prometheus,
+        Dialect::Vmalert => crate::template::TemplateDialect::Vmalert,
+    };
+    if let Err(e) = crate::template::check_alert_template(alert, text, dialect) {
+        let message = match &e {
+            crate::template::TemplateError::Parse { line, column, .. } => {
+                format!("invalid template (line {line}, column {column} of the template): {e}")
+            }
+            _ => format!("invalid template: {e}"),
+        };
+        report.error(pos, path, message);
+    }
 }
 
 #[cfg(test)]
@@ -813,5 +829,79 @@ mod tests {
         let f = load_text_with_env("t.yml", text, &opts, |_| None);
         assert!(f.has_errors());
         assert_eq!(f.diagnostics[0].pos.line, 2);
+    }
+}
+
+#[cfg(test)]
+mod template_tests {
+    use crate::config::{Dialect, LoadOptions, load_text_with_env};
+
+    fn messages(text: &str, dialect: Dialect) -> Vec<String> {
+        let opts = LoadOptions {
+            dialect,
+            ..LoadOptions::default()
+        };
+        load_text_with_env("t.yml", text, &opts, |_| None)
+            .diagnostics
+            .into_iter()
+            .map(|d| d.to_string())
+            .collect()
+    }
+
+    #[test]
+    fn bad_templates_name_rule_and_field() {
+        let cases = [
+            (
+                "annotations: {summary: \"{{ $labels.x \"}",
+                "annotations.summary",
+                "unclosed action",
+            ),
+            (
+                "annotations: {summary: \"{{ if true }}x\"}",
+                "annotations.summary",
+                "unexpected EOF",
+            ),
+            (
+                "annotations: {summary: \"{{ nosuchfunc 1 }}\"}",
+                "annotations.summary",
+                "function \"nosuchfunc\" not defined",
+            ),
+            (
+                "labels: {severity: \"{{ $nope }}\"}",
+                "labels.severity",
+                "undefined variable \"$nope\"",
+            ),
+        ];
+        for (field, path, want) in cases {
+            let text =
+                format!("groups:\n- name: g\n  rules:\n  - alert: A\n    expr: up\n    {field}\n");
+            let got = messages(&text, Dialect::Prometheus);
+            assert_eq!(got.len(), 1, "{field}: {got:#?}");
+            assert!(
+                got[0].contains(&format!(
+                    "groups[0].rules[0].{path} (group \"g\", rule \"A\")"
+                )),
+                "{}",
+                got[0]
+            );
+            assert!(
+                got[0].contains(want),
+                "{field}: want {want:?} in {}",
+                got[0]
+            );
+        }
+    }
+
+    #[test]
+    fn vmalert_variables_only_in_the_vmalert_dialect() {
+        let text = "groups:\n- name: g\n  rules:\n  - alert: A\n    expr: up\n    annotations: {q: \"{{ $expr }}\"}\n";
+        assert_eq!(messages(text, Dialect::Prometheus).len(), 1);
+        assert!(messages(text, Dialect::Vmalert).is_empty());
+    }
+
+    #[test]
+    fn recording_rule_labels_are_not_templates() {
+        let text = "groups:\n- name: g\n  rules:\n  - record: r\n    expr: up\n    labels: {x: \"{{ nosuchfunc }}\"}\n";
+        assert!(messages(text, Dialect::Prometheus).is_empty());
     }
 }
