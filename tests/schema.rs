@@ -1,0 +1,482 @@
+//! The JSON Schema for rule files (`schemas/rules.schema.json`) against tocsin's own parser, the example rules and
+//! the shared real-world corpus.
+//!
+//! The schema may be stricter than nothing and looser than the parser, never stricter: every file the parser
+//! accepts, the schema accepts. Files the schema accepts but the parser rejects are allowed only for reasons a
+//! schema cannot express (expressions, templates, duplicates, cross-field arithmetic, cron syntax); each is listed
+//! with its reason in `tests/data/schema/expected-differences.txt`, and the list must stay exact. Verdicts here are
+//! compared with each other and with hand-written expectations, never with recorded tocsin output.
+
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use tocsin::config::{LoadOptions, load_text};
+
+fn manifest_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The shared corpus: `../shared/corpus` beside the checkout (as CI lays it out), else `/work/shared/corpus`.
+fn corpus_dir() -> PathBuf {
+    let candidates = [
+        manifest_dir().join("../shared/corpus"),
+        PathBuf::from("/work/shared/corpus"),
+    ];
+    for dir in &candidates {
+        if dir.join("rules").is_dir() {
+            return dir.clone();
+        }
+    }
+    panic!("rule corpus not found; looked in {candidates:?}");
+}
+
+fn schema_value() -> Value {
+    let path = manifest_dir().join("schemas/rules.schema.json");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn validator() -> jsonschema::Validator {
+    jsonschema::draft202012::new(&schema_value()).expect("schema compiles")
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// Files in `dir` (not recursing), sorted.
+fn files_in(dir: &Path) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.expect("dir entry").path())
+        .filter(|p| p.is_file())
+        .collect();
+    out.sort();
+    out
+}
+
+/// The YAML documents of a file as JSON values; empty documents are left out.
+fn documents(text: &str) -> Result<Vec<Value>, String> {
+    let docs: Vec<Value> = serde_saphyr::from_multiple(text).map_err(|e| e.to_string())?;
+    Ok(docs.into_iter().filter(|d| !d.is_null()).collect())
+}
+
+/// `spec.groups` of every PrometheusRule and VMRule object in a file, concatenated, as a plain rule file: what the
+/// operators hand to the ruler (and what the corpus's `tools/extract_spec.py` does).
+fn extract_spec(text: &str) -> Result<Value, String> {
+    let mut groups = Vec::new();
+    let mut objects = 0;
+    for doc in documents(text)? {
+        let kind = doc.get("kind").and_then(Value::as_str).unwrap_or("");
+        if kind != "PrometheusRule" && kind != "VMRule" {
+            continue;
+        }
+        objects += 1;
+        if let Some(list) = doc.pointer("/spec/groups").and_then(Value::as_array) {
+            groups.extend(list.iter().cloned());
+        }
+    }
+    if objects == 0 {
+        return Err("no PrometheusRule or VMRule object".to_string());
+    }
+    Ok(json!({ "groups": groups }))
+}
+
+/// Schema problems of a rule file's documents, as `document: path: message`; empty when it is valid.
+fn schema_errors(validator: &jsonschema::Validator, docs: &[Value]) -> Vec<String> {
+    let mut out = Vec::new();
+    for (i, doc) in docs.iter().enumerate() {
+        for e in validator.iter_errors(doc) {
+            out.push(format!("document {i}: {}: {e}", e.instance_path()));
+        }
+    }
+    out
+}
+
+/// Error messages of tocsin's parser with default options (promtool's dialect); empty when it accepts.
+fn parser_errors(name: &str, text: &str) -> Vec<String> {
+    let loaded = load_text(name, text, &LoadOptions::default());
+    loaded
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == tocsin::config::Severity::Error)
+        .map(|d| d.to_string())
+        .collect()
+}
+
+/// One rule file as both checkers see it.
+struct Case {
+    /// `rules-examples/…`, `corpus/rules/…`, `corpus/crds/…` or `corpus/crds-spec/…`.
+    name: String,
+    schema: Vec<String>,
+    parser: Vec<String>,
+}
+
+fn plain_case(name: String, text: &str, validator: &jsonschema::Validator) -> Case {
+    let schema = match documents(text) {
+        Ok(docs) => schema_errors(validator, &docs),
+        Err(e) => vec![format!("invalid YAML: {e}")],
+    };
+    let parser = parser_errors(&name, text);
+    Case {
+        name,
+        schema,
+        parser,
+    }
+}
+
+fn crd_case(name: String, text: &str, validator: &jsonschema::Validator) -> Case {
+    let spec = extract_spec(text).unwrap_or_else(|e| panic!("{name}: {e}"));
+    // JSON is YAML: the parser reads the extracted groups as a plain rule file.
+    let spec_text = serde_json::to_string_pretty(&spec).expect("serialises");
+    Case {
+        schema: schema_errors(validator, std::slice::from_ref(&spec)),
+        parser: parser_errors(&name, &spec_text),
+        name,
+    }
+}
+
+fn example_files() -> (Vec<PathBuf>, Vec<PathBuf>) {
+    let dir = manifest_dir().join("rules-examples");
+    (files_in(&dir), files_in(&dir.join("kubernetes")))
+}
+
+fn all_cases() -> Vec<Case> {
+    let validator = validator();
+    let corpus = corpus_dir();
+    let mut cases = Vec::new();
+    let (plain, crds) = example_files();
+    for path in plain {
+        let name = format!("rules-examples/{}", file_name(&path));
+        cases.push(plain_case(name, &read(&path), &validator));
+    }
+    for path in crds {
+        let name = format!("rules-examples/kubernetes/{}", file_name(&path));
+        cases.push(crd_case(name, &read(&path), &validator));
+    }
+    for sub in ["rules", "crds-spec"] {
+        for path in files_in(&corpus.join(sub)) {
+            let name = format!("corpus/{sub}/{}", file_name(&path));
+            cases.push(plain_case(name, &read(&path), &validator));
+        }
+    }
+    for path in files_in(&corpus.join("crds")) {
+        let name = format!("corpus/crds/{}", file_name(&path));
+        cases.push(crd_case(name, &read(&path), &validator));
+    }
+    cases
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .expect("file name")
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// `tests/data/schema/expected-differences.txt`: `name<TAB>reason` lines; `#` comments and blank lines ignored.
+fn expected_differences() -> BTreeMap<String, String> {
+    let path = manifest_dir().join("tests/data/schema/expected-differences.txt");
+    let mut out = BTreeMap::new();
+    for (n, line) in read(&path).lines().enumerate() {
+        let line = line.trim_end();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let (name, reason) = line
+            .split_once('\t')
+            .unwrap_or_else(|| panic!("{}:{}: want NAME<TAB>REASON", path.display(), n + 1));
+        assert!(
+            !reason.trim().is_empty(),
+            "{}:{}: a listed difference needs a reason",
+            path.display(),
+            n + 1
+        );
+        let previous = out.insert(name.to_string(), reason.to_string());
+        assert!(previous.is_none(), "{name} is listed twice");
+    }
+    out
+}
+
+#[test]
+fn schema_is_valid_draft_2020_12() {
+    let schema = schema_value();
+    assert_eq!(
+        schema["$schema"], "https://json-schema.org/draft/2020-12/schema",
+        "the schema must declare draft 2020-12"
+    );
+    if let Err(e) = jsonschema::draft202012::meta::validate(&schema) {
+        panic!("schema is not a valid draft 2020-12 schema: {e}");
+    }
+}
+
+/// The schema names exactly the fields tocsin reads, and documents each one.
+#[test]
+fn schema_fields_match_the_parser() {
+    let schema = schema_value();
+    let fields = |def: &str| -> Vec<String> {
+        let props = schema["$defs"][def]["properties"]
+            .as_object()
+            .unwrap_or_else(|| panic!("$defs.{def}.properties"));
+        for (name, prop) in props {
+            let description = prop["description"].as_str().unwrap_or("");
+            assert!(
+                description.len() > 20,
+                "$defs.{def}.properties.{name} needs a description"
+            );
+        }
+        let mut names: Vec<String> = props.keys().cloned().collect();
+        names.sort();
+        names
+    };
+    let sorted = |list: &[&str]| -> Vec<String> {
+        let mut v: Vec<String> = list.iter().map(|s| s.to_string()).collect();
+        v.sort();
+        v
+    };
+    assert_eq!(
+        fields("group"),
+        sorted(tocsin::config::raw::GROUP_FIELDS),
+        "group fields"
+    );
+    assert_eq!(
+        fields("rule"),
+        sorted(tocsin::config::raw::RULE_FIELDS),
+        "rule fields"
+    );
+    let top: Vec<&String> = schema["properties"]
+        .as_object()
+        .expect("properties")
+        .keys()
+        .collect();
+    assert_eq!(top, ["groups"]);
+    assert_eq!(schema["additionalProperties"], false);
+    for def in ["group", "rule"] {
+        assert_eq!(
+            schema["$defs"][def]["additionalProperties"], false,
+            "$defs.{def} must not allow unknown keys"
+        );
+    }
+}
+
+/// Every example passes both the schema and the parser, and each plain file names the schema for editors.
+#[test]
+fn examples_are_valid() {
+    let validator = validator();
+    let (plain, crds) = example_files();
+    let expected_plain = [
+        "ceph.yml",
+        "cron.yml",
+        "node.yml",
+        "pods.yml",
+        "recording.yml",
+        "victoriametrics.yml",
+        "vmalert-specific.yml",
+    ];
+    let names: Vec<String> = plain.iter().map(|p| file_name(p)).collect();
+    assert_eq!(names, expected_plain);
+    let names: Vec<String> = crds.iter().map(|p| file_name(p)).collect();
+    assert_eq!(names, ["tenant-prometheusrule.yaml", "tenant-vmrule.yaml"]);
+    let mut problems = Vec::new();
+    for path in &plain {
+        let text = read(path);
+        let case = plain_case(file_name(path), &text, &validator);
+        problems.extend(
+            case.schema
+                .iter()
+                .map(|e| format!("{}: schema: {e}", case.name)),
+        );
+        problems.extend(
+            case.parser
+                .iter()
+                .map(|e| format!("{}: parser: {e}", case.name)),
+        );
+        if !text.starts_with("# yaml-language-server: $schema=../schemas/rules.schema.json\n") {
+            problems.push(format!(
+                "{}: missing the yaml-language-server modeline",
+                case.name
+            ));
+        }
+    }
+    for path in &crds {
+        let case = crd_case(file_name(path), &read(path), &validator);
+        problems.extend(
+            case.schema
+                .iter()
+                .map(|e| format!("{}: schema: {e}", case.name)),
+        );
+        problems.extend(
+            case.parser
+                .iter()
+                .map(|e| format!("{}: parser: {e}", case.name)),
+        );
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// (a) every file the parser accepts, the schema accepts — equivalently (b) every file the schema rejects, the
+/// parser rejects; (c) files only the parser rejects are exactly the listed ones.
+#[test]
+fn schema_agrees_with_parser() {
+    let cases = all_cases();
+    let expected = expected_differences();
+    let mut failures = Vec::new();
+    let mut counts = BTreeMap::<&str, usize>::new();
+    for case in &cases {
+        let verdict = match (case.schema.is_empty(), case.parser.is_empty()) {
+            (true, true) => "both accept",
+            (false, false) => "both reject",
+            (false, true) => {
+                failures.push(format!(
+                    "{}: the parser accepts it but the schema rejects it:\n    {}",
+                    case.name,
+                    case.schema.join("\n    ")
+                ));
+                "only the schema rejects"
+            }
+            (true, false) => {
+                if !expected.contains_key(&case.name) {
+                    failures.push(format!(
+                        "{}: the schema accepts it but the parser rejects it, and it is not listed in \
+                         expected-differences.txt:\n    {}",
+                        case.name,
+                        case.parser.join("\n    ")
+                    ));
+                }
+                "only the parser rejects"
+            }
+        };
+        *counts.entry(verdict).or_default() += 1;
+        if verdict != "only the parser rejects" && expected.contains_key(&case.name) {
+            failures.push(format!(
+                "{}: listed in expected-differences.txt but now {verdict}; remove it from the list",
+                case.name
+            ));
+        }
+    }
+    for name in expected.keys() {
+        if !cases.iter().any(|c| &c.name == name) {
+            failures.push(format!(
+                "{name}: listed in expected-differences.txt but no such file"
+            ));
+        }
+    }
+    eprintln!("schema vs parser over {} files: {counts:?}", cases.len());
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// The Rust extraction of `spec.groups` gives the corpus's own extracted files (`crds-spec/`) and the same verdicts.
+#[test]
+fn crd_extraction_matches_the_corpus() {
+    let corpus = corpus_dir();
+    let mut checked = 0;
+    for path in files_in(&corpus.join("crds")) {
+        let name = file_name(&path);
+        let stem = name.rsplit_once('.').map_or(name.as_str(), |(s, _)| s);
+        let spec_path = corpus.join(format!("crds-spec/{stem}.spec.yml"));
+        let ours = extract_spec(&read(&path)).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let theirs = documents(&read(&spec_path)).expect("crds-spec parses");
+        assert_eq!(theirs.len(), 1, "{}", spec_path.display());
+        assert_eq!(
+            ours, theirs[0],
+            "{name}: extracted groups differ from crds-spec"
+        );
+        checked += 1;
+    }
+    assert!(checked >= 10, "only {checked} CRDs found in the corpus");
+}
+
+/// Small files every checker must reject: the schema and the parser alike.
+#[test]
+fn negative_cases_are_rejected_by_both() {
+    let validator = validator();
+    let dir = manifest_dir().join("tests/data/schema/negative");
+    let files = files_in(&dir);
+    assert!(files.len() >= 10, "only {} negative cases", files.len());
+    let mut failures = Vec::new();
+    for path in files {
+        let case = plain_case(file_name(&path), &read(&path), &validator);
+        if case.schema.is_empty() {
+            failures.push(format!("{}: the schema accepts it", case.name));
+        }
+        if case.parser.is_empty() {
+            failures.push(format!("{}: the parser accepts it", case.name));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Small files the schema must accept: the edges of each pattern (durations, names, scalars).
+#[test]
+fn positive_edge_cases_are_accepted_by_both() {
+    let validator = validator();
+    let dir = manifest_dir().join("tests/data/schema/positive");
+    let files = files_in(&dir);
+    assert!(!files.is_empty());
+    let mut failures = Vec::new();
+    for path in files {
+        let case = plain_case(file_name(&path), &read(&path), &validator);
+        failures.extend(
+            case.schema
+                .iter()
+                .map(|e| format!("{}: schema: {e}", case.name)),
+        );
+        failures.extend(
+            case.parser
+                .iter()
+                .map(|e| format!("{}: parser: {e}", case.name)),
+        );
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Exit code of a real tool on one example file, or None when the tool is not installed.
+fn tool_exit(program: &str, args: &[&str], dir: &Path) -> Option<i32> {
+    let out = Command::new(program)
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .ok()?;
+    Some(out.status.code().unwrap_or(-1))
+}
+
+/// The examples' verdicts from promtool 2.42 and vmalert 1.79.5, as recorded by hand in docs/rule-format.md.
+#[test]
+fn examples_match_real_tool_verdicts() {
+    // (file, promtool accepts, vmalert accepts, why a tool rejects it)
+    let expected = [
+        ("ceph.yml", true, true),
+        ("node.yml", true, true),
+        ("pods.yml", true, true),
+        ("victoriametrics.yml", true, true),
+        // Group `labels`: Prometheus >= 3.0 only.
+        ("recording.yml", false, true),
+        // eval_offset, headers, rule debug, keep_firing_for...: newer than both tools.
+        ("vmalert-specific.yml", false, false),
+        // cron is tocsin's own.
+        ("cron.yml", false, false),
+    ];
+    let dir = manifest_dir().join("rules-examples");
+    let mut failures = Vec::new();
+    let mut ran = 0;
+    for (file, promtool_ok, vmalert_ok) in expected {
+        if let Some(code) = tool_exit("promtool", &["check", "rules", file], &dir) {
+            ran += 1;
+            if (code == 0) != promtool_ok {
+                failures.push(format!("promtool check rules {file}: exit {code}"));
+            }
+        }
+        let rule = format!("-rule={file}");
+        if let Some(code) = tool_exit("vmalert", &["-dryRun", &rule], &dir) {
+            ran += 1;
+            if (code == 0) != vmalert_ok {
+                failures.push(format!("vmalert -dryRun {rule}: exit {code}"));
+            }
+        }
+    }
+    if ran == 0 {
+        eprintln!("promtool and vmalert not installed: real-tool verdicts not checked");
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
