@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use tocsin::config::{LoadOptions, load_text};
+use tocsin::config::{Diagnostic, LoadOptions, Severity, load_text};
 
 fn manifest_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -83,25 +83,50 @@ fn extract_spec(text: &str) -> Result<Value, String> {
     Ok(json!({ "groups": groups }))
 }
 
-/// Schema problems of a rule file's documents, as `document: path: message`; empty when it is valid.
-fn schema_errors(validator: &jsonschema::Validator, docs: &[Value]) -> Vec<String> {
+/// One schema violation: where (JSON pointer components, groups numbered across documents as the parser numbers
+/// them) and what.
+struct SchemaError {
+    path: Vec<String>,
+    text: String,
+}
+
+/// Schema problems of a rule file's documents; empty when it is valid.
+fn schema_errors(validator: &jsonschema::Validator, docs: &[Value]) -> Vec<SchemaError> {
     let mut out = Vec::new();
+    let mut groups_before = 0;
     for (i, doc) in docs.iter().enumerate() {
         for e in validator.iter_errors(doc) {
-            out.push(format!("document {i}: {}: {e}", e.instance_path()));
+            let mut path: Vec<String> = e
+                .instance_path()
+                .as_str()
+                .split('/')
+                .skip(1)
+                .map(|c| c.replace("~1", "/").replace("~0", "~"))
+                .collect();
+            if path.first().map(String::as_str) == Some("groups")
+                && let Some(n) = path.get(1).and_then(|n| n.parse::<usize>().ok())
+            {
+                path[1] = (n + groups_before).to_string();
+            }
+            out.push(SchemaError {
+                text: format!("document {i}: /{}: {e}", path.join("/")),
+                path,
+            });
         }
+        groups_before += doc
+            .get("groups")
+            .and_then(Value::as_array)
+            .map_or(0, Vec::len);
     }
     out
 }
 
-/// Error messages of tocsin's parser with default options (promtool's dialect); empty when it accepts.
-fn parser_errors(name: &str, text: &str) -> Vec<String> {
-    let loaded = load_text(name, text, &LoadOptions::default());
-    loaded
+/// Errors of tocsin's parser with default options (promtool's dialect); empty when it accepts.
+fn parser_errors(name: &str, text: &str) -> Vec<Diagnostic> {
+    load_text(name, text, &LoadOptions::default())
         .diagnostics
-        .iter()
-        .filter(|d| d.severity == tocsin::config::Severity::Error)
-        .map(|d| d.to_string())
+        .into_iter()
+        .filter(|d| d.severity == Severity::Error)
         .collect()
 }
 
@@ -109,14 +134,40 @@ fn parser_errors(name: &str, text: &str) -> Vec<String> {
 struct Case {
     /// `rules-examples/…`, `corpus/rules/…`, `corpus/crds/…` or `corpus/crds-spec/…`.
     name: String,
-    schema: Vec<String>,
-    parser: Vec<String>,
+    schema: Vec<SchemaError>,
+    parser: Vec<Diagnostic>,
+}
+
+impl Case {
+    fn schema_text(&self) -> Vec<String> {
+        self.schema.iter().map(|e| e.text.clone()).collect()
+    }
+
+    fn parser_text(&self) -> Vec<String> {
+        self.parser.iter().map(|d| d.to_string()).collect()
+    }
+
+    /// Every problem either checker found, one line each.
+    fn problems(&self) -> Vec<String> {
+        let schema = self
+            .schema
+            .iter()
+            .map(|e| format!("{}: schema: {}", self.name, e.text));
+        let parser = self
+            .parser
+            .iter()
+            .map(|d| format!("{}: parser: {d}", self.name));
+        schema.chain(parser).collect()
+    }
 }
 
 fn plain_case(name: String, text: &str, validator: &jsonschema::Validator) -> Case {
     let schema = match documents(text) {
         Ok(docs) => schema_errors(validator, &docs),
-        Err(e) => vec![format!("invalid YAML: {e}")],
+        Err(e) => vec![SchemaError {
+            path: Vec::new(),
+            text: format!("invalid YAML: {e}"),
+        }],
     };
     let parser = parser_errors(&name, text);
     Case {
@@ -282,16 +333,7 @@ fn examples_are_valid() {
     for path in &plain {
         let text = read(path);
         let case = plain_case(file_name(path), &text, &validator);
-        problems.extend(
-            case.schema
-                .iter()
-                .map(|e| format!("{}: schema: {e}", case.name)),
-        );
-        problems.extend(
-            case.parser
-                .iter()
-                .map(|e| format!("{}: parser: {e}", case.name)),
-        );
+        problems.extend(case.problems());
         if !text.starts_with("# yaml-language-server: $schema=../schemas/rules.schema.json\n") {
             problems.push(format!(
                 "{}: missing the yaml-language-server modeline",
@@ -301,16 +343,7 @@ fn examples_are_valid() {
     }
     for path in &crds {
         let case = crd_case(file_name(path), &read(path), &validator);
-        problems.extend(
-            case.schema
-                .iter()
-                .map(|e| format!("{}: schema: {e}", case.name)),
-        );
-        problems.extend(
-            case.parser
-                .iter()
-                .map(|e| format!("{}: parser: {e}", case.name)),
-        );
+        problems.extend(case.problems());
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
@@ -331,7 +364,7 @@ fn schema_agrees_with_parser() {
                 failures.push(format!(
                     "{}: the parser accepts it but the schema rejects it:\n    {}",
                     case.name,
-                    case.schema.join("\n    ")
+                    case.schema_text().join("\n    ")
                 ));
                 "only the schema rejects"
             }
@@ -341,7 +374,7 @@ fn schema_agrees_with_parser() {
                         "{}: the schema accepts it but the parser rejects it, and it is not listed in \
                          expected-differences.txt:\n    {}",
                         case.name,
-                        case.parser.join("\n    ")
+                        case.parser_text().join("\n    ")
                     ));
                 }
                 "only the parser rejects"
@@ -387,7 +420,20 @@ fn crd_extraction_matches_the_corpus() {
     assert!(checked >= 10, "only {checked} CRDs found in the corpus");
 }
 
-/// Small files every checker must reject: the schema and the parser alike.
+/// `groups[0].rules[1].for` as JSON pointer components: `groups`, `0`, `rules`, `1`, `for`.
+fn pointer(parser_path: &str) -> Vec<String> {
+    parser_path
+        .split('.')
+        .flat_map(|part| part.split('['))
+        .map(|c| c.trim_end_matches(']').to_string())
+        .filter(|c| !c.is_empty())
+        .collect()
+}
+
+/// Small files every checker must reject: the schema and the parser alike, each at the field the file's first line
+/// names (`# rejected at: groups[0].rules[0].for`). The parser must name that field exactly; the schema may report
+/// the enclosing object (a `oneOf` or `dependentSchemas` failure is reported where the keyword sits) or, for two
+/// fields that exclude each other, the other field; never higher than the group.
 #[test]
 fn negative_cases_are_rejected_by_both() {
     let validator = validator();
@@ -396,12 +442,35 @@ fn negative_cases_are_rejected_by_both() {
     assert!(files.len() >= 10, "only {} negative cases", files.len());
     let mut failures = Vec::new();
     for path in files {
-        let case = plain_case(file_name(&path), &read(&path), &validator);
-        if case.schema.is_empty() {
-            failures.push(format!("{}: the schema accepts it", case.name));
+        let text = read(&path);
+        let case = plain_case(file_name(&path), &text, &validator);
+        let expected = text
+            .lines()
+            .next()
+            .and_then(|l| l.strip_prefix("# rejected at: "))
+            .unwrap_or_else(|| panic!("{}: first line must be `# rejected at: PATH`", case.name))
+            .trim();
+        let want = pointer(expected);
+        let schema_here = case.schema.iter().any(|e| {
+            // A conflict between two fields may be reported at the other one of the pair.
+            let sibling =
+                e.path.len() == want.len() && e.path[..want.len() - 1] == want[..want.len() - 1];
+            (want.starts_with(&e.path) || sibling)
+                && e.path.len() >= want.len().saturating_sub(1).min(2)
+        });
+        if !schema_here {
+            failures.push(format!(
+                "{}: the schema does not reject it at {expected}: {:?}",
+                case.name,
+                case.schema_text()
+            ));
         }
-        if case.parser.is_empty() {
-            failures.push(format!("{}: the parser accepts it", case.name));
+        if !case.parser.iter().any(|d| d.path == expected) {
+            failures.push(format!(
+                "{}: the parser does not reject it at {expected}: {:?}",
+                case.name,
+                case.parser_text()
+            ));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
@@ -417,16 +486,7 @@ fn positive_edge_cases_are_accepted_by_both() {
     let mut failures = Vec::new();
     for path in files {
         let case = plain_case(file_name(&path), &read(&path), &validator);
-        failures.extend(
-            case.schema
-                .iter()
-                .map(|e| format!("{}: schema: {e}", case.name)),
-        );
-        failures.extend(
-            case.parser
-                .iter()
-                .map(|e| format!("{}: parser: {e}", case.name)),
-        );
+        failures.extend(case.problems());
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
