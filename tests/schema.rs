@@ -262,6 +262,52 @@ fn schema_is_valid_draft_2020_12() {
     }
 }
 
+/// Editors whose yaml-language-server predates draft 2020-12 validate with draft 07 rules, which ignore keywords
+/// new in 2019-09 and the siblings of a `$ref`. The schema avoids both, so every check works there too.
+#[test]
+fn schema_works_with_draft_07_editors() {
+    const NEWER: [&str; 10] = [
+        "dependentSchemas",
+        "dependentRequired",
+        "unevaluatedProperties",
+        "unevaluatedItems",
+        "prefixItems",
+        "$anchor",
+        "$dynamicRef",
+        "$dynamicAnchor",
+        "minContains",
+        "maxContains",
+    ];
+    fn walk(value: &Value, path: &str, problems: &mut Vec<String>) {
+        match value {
+            Value::Object(map) => {
+                if map.contains_key("$ref") && map.len() > 1 {
+                    problems.push(format!(
+                        "{path}: $ref with siblings (draft 07 ignores them)"
+                    ));
+                }
+                for (key, child) in map {
+                    // Inside `properties` and `$defs` the keys are names, not keywords.
+                    let is_name_map = path.ends_with("/properties") || path.ends_with("/$defs");
+                    if !is_name_map && NEWER.contains(&key.as_str()) {
+                        problems.push(format!("{path}: {key} is not understood by draft 07"));
+                    }
+                    walk(child, &format!("{path}/{key}"), problems);
+                }
+            }
+            Value::Array(items) => {
+                for (i, child) in items.iter().enumerate() {
+                    walk(child, &format!("{path}/{i}"), problems);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut problems = Vec::new();
+    walk(&schema_value(), "", &mut problems);
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
 /// The schema names exactly the fields tocsin reads, and documents each one.
 #[test]
 fn schema_fields_match_the_parser() {
