@@ -641,3 +641,116 @@ fn reference_doc_matches_schema() {
     }
     assert!(missing.is_empty(), "{}", missing.join("\n"));
 }
+
+/// A minimal rule file that uses one field, for the support columns of docs/rule-format.md.
+fn file_with_field(table: &str, field: &str) -> Option<String> {
+    let group_value = match field {
+        "interval" => "1m",
+        "query_offset" => "1m",
+        "limit" => "5",
+        "labels" => "{team: platform}",
+        "eval_offset" => "10s",
+        "eval_delay" => "10s",
+        "eval_alignment" => "false",
+        "concurrency" => "2",
+        "type" => "prometheus",
+        "params" => "{nocache: [\"1\"]}",
+        "headers" | "notifier_headers" => "[\"X-Team: platform\"]",
+        "debug" => "true",
+        "partial_response_strategy" => "warn",
+        "cron" => "\"0 8 * * MON\"",
+        "cron_timezone" => "Europe/Berlin\n    cron: \"0 8 * * MON\"",
+        "tenant" => "\"1:2\"",
+        // `name`, `rules`: every file has them.
+        _ => "",
+    };
+    let rule_value = match field {
+        "for" | "keep_firing_for" => "1m",
+        "labels" => "{severity: page}",
+        "annotations" => "{summary: down}",
+        "debug" => "true",
+        "update_entries_limit" => "5",
+        // `record`, `alert`, `expr`: every file has them.
+        _ => "",
+    };
+    let (group_line, rule_line) = match table {
+        "### Group fields" if !group_value.is_empty() => {
+            (format!("    {field}: {group_value}\n"), String::new())
+        }
+        "### Rule fields" if !rule_value.is_empty() => {
+            (String::new(), format!("        {field}: {rule_value}\n"))
+        }
+        _ => return None,
+    };
+    Some(format!(
+        "groups:\n  - name: g\n{group_line}    rules:\n      - alert: A\n        expr: up == 0\n{rule_line}      - record: job:up:sum\n        expr: sum by (job) (up)\n"
+    ))
+}
+
+/// The "Prometheus 2.42", "vmalert 1.79.5" and "tocsin" columns of docs/rule-format.md's field tables are what
+/// promtool, vmalert and tocsin's parser do with a file using that one field.
+#[test]
+fn reference_doc_support_columns_match_the_tools() {
+    let doc = read(&manifest_dir().join("docs/rule-format.md"));
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let mut failures = Vec::new();
+    let mut rows = 0;
+    let mut table = "";
+    for line in doc.lines() {
+        if line.starts_with("### ") {
+            table = line;
+            continue;
+        }
+        let cells: Vec<&str> = line.split(" | ").map(str::trim).collect();
+        if cells.len() < 6 || !cells[0].starts_with("| `") {
+            continue;
+        }
+        let field = cells[0].trim_start_matches("| ").trim_matches('`');
+        let Some(text) = file_with_field(table, field) else {
+            continue;
+        };
+        rows += 1;
+        let (prometheus, vmalert, tocsin) = (cells[2], cells[3], cells[4]);
+        let name = format!("{field}.yml");
+        std::fs::write(tmp.path().join(&name), &text).expect("write");
+        let checks = [
+            (
+                "promtool",
+                prometheus.starts_with("yes"),
+                tool_exit("promtool", &["check", "rules", &name], tmp.path()).map(|c| c == 0),
+            ),
+            (
+                "vmalert",
+                vmalert.starts_with("yes"),
+                tool_exit(
+                    "vmalert",
+                    &["-dryRun", &format!("-rule={name}")],
+                    tmp.path(),
+                )
+                .map(|c| c == 0),
+            ),
+            (
+                "tocsin",
+                !tocsin.contains("rejected"),
+                Some(parser_errors(&name, &text).is_empty()),
+            ),
+        ];
+        for (tool, documented, actual) in checks {
+            if let Some(accepted) = actual
+                && accepted != documented
+            {
+                failures.push(format!(
+                    "{table}: `{field}`: the doc says {tool} {}, but it {}",
+                    if documented {
+                        "accepts it"
+                    } else {
+                        "rejects it"
+                    },
+                    if accepted { "accepts it" } else { "rejects it" }
+                ));
+            }
+        }
+    }
+    assert!(rows >= 23, "only {rows} field rows checked");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
