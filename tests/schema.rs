@@ -1,8 +1,7 @@
 //! The JSON Schema for rule files (`schemas/rules.schema.json`) against tocsin's own parser, the example rules and
 //! the shared real-world corpus.
 //!
-//! The schema may be stricter than nothing and looser than the parser, never stricter: every file the parser
-//! accepts, the schema accepts. Files the schema accepts but the parser rejects are allowed only for reasons a
+//! The schema may be looser than the parser, never stricter: every file the parser accepts, the schema accepts. Files the schema accepts but the parser rejects are allowed only for reasons a
 //! schema cannot express (expressions, templates, duplicates, cross-field arithmetic, cron syntax); each is listed
 //! with its reason in `tests/data/schema/expected-differences.txt`, and the list must stay exact. Verdicts here are
 //! compared with each other and with hand-written expectations, never with recorded tocsin output.
