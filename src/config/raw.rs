@@ -156,12 +156,12 @@ fn read_group(node: &Node, index: usize, report: &mut Report) -> RawGroup {
         let p = format!("{path}.{key}");
         match key {
             "name" => {}
-            "interval" => g.interval = string(value, &p, report),
+            "interval" => g.interval = duration_text(value, &p, report),
             "cron" => g.cron = string(value, &p, report),
             "cron_timezone" => g.cron_timezone = string(value, &p, report),
-            "query_offset" => g.query_offset = string(value, &p, report),
-            "eval_offset" => g.eval_offset = string(value, &p, report),
-            "eval_delay" => g.eval_delay = string(value, &p, report),
+            "query_offset" => g.query_offset = duration_text(value, &p, report),
+            "eval_offset" => g.eval_offset = duration_text(value, &p, report),
+            "eval_delay" => g.eval_delay = duration_text(value, &p, report),
             "eval_alignment" => g.eval_alignment = boolean(value, &p, report),
             "limit" => g.limit = integer(value, &p, report),
             "concurrency" => g.concurrency = integer(value, &p, report),
@@ -207,8 +207,8 @@ fn read_rule(node: &Node, index: usize, group_path: &str, report: &mut Report) -
         let p = format!("{path}.{key}");
         match key {
             "expr" => r.expr = string(value, &p, report),
-            "for" => r.for_ = string(value, &p, report),
-            "keep_firing_for" => r.keep_firing_for = string(value, &p, report),
+            "for" => r.for_ = duration_text(value, &p, report),
+            "keep_firing_for" => r.keep_firing_for = duration_text(value, &p, report),
             "labels" => r.labels = string_map(value, &p, report),
             "annotations" => r.annotations = string_map(value, &p, report),
             "debug" => r.debug = boolean(value, &p, report),
@@ -301,7 +301,32 @@ fn string(node: &Node, path: &str, report: &mut Report) -> Option<Sp<String>> {
     }
 }
 
+/// A duration's text; null means the field is absent (Go's decoders leave the zero duration), while an empty
+/// quoted string is kept so that validation rejects it as promtool does.
+fn duration_text(node: &Node, path: &str, report: &mut Report) -> Option<Sp<String>> {
+    if node.is_null() {
+        return None;
+    }
+    string(node, path, report)
+}
+
+/// True for a quoted scalar: Go's decoders refuse a quoted string where a number or boolean belongs.
+fn is_quoted(node: &Node) -> bool {
+    matches!(node.kind, NodeKind::Scalar { quoted: true, .. })
+}
+
 fn boolean(node: &Node, path: &str, report: &mut Report) -> Option<Sp<bool>> {
+    if is_quoted(node) {
+        report.error(
+            node.pos,
+            path,
+            format!(
+                "expected true or false, got the string {:?}",
+                node.as_scalar().unwrap_or("")
+            ),
+        );
+        return None;
+    }
     let value = match node.as_scalar() {
         Some("true" | "True" | "TRUE") => true,
         Some("false" | "False" | "FALSE") => false,
@@ -323,6 +348,17 @@ fn boolean(node: &Node, path: &str, report: &mut Report) -> Option<Sp<bool>> {
 
 fn integer(node: &Node, path: &str, report: &mut Report) -> Option<Sp<i64>> {
     if node.is_null() {
+        return None;
+    }
+    if is_quoted(node) {
+        report.error(
+            node.pos,
+            path,
+            format!(
+                "expected an integer, got the string {:?}",
+                node.as_scalar().unwrap_or("")
+            ),
+        );
         return None;
     }
     match node.as_scalar().map(|s| s.replace('_', "").parse::<i64>()) {
@@ -506,6 +542,33 @@ extra: 1
         assert!(
             got.iter()
                 .any(|m| m.contains("f.yml:9:1: extra: unknown field \"extra\" in rule file"))
+        );
+    }
+
+    #[test]
+    fn quoted_numbers_and_booleans_are_strings() {
+        let (_, report) =
+            read("groups:\n- name: g\n  limit: \"5\"\n  debug: 'true'\n  rules: []\n");
+        let got: Vec<String> = report.items.iter().map(|d| d.message.clone()).collect();
+        assert_eq!(
+            got,
+            vec![
+                "expected an integer, got the string \"5\"",
+                "expected true or false, got the string \"true\""
+            ]
+        );
+    }
+
+    #[test]
+    fn null_durations_are_absent_but_empty_strings_are_kept() {
+        let (groups, report) = read(
+            "groups:\n- name: g\n  interval:\n  rules:\n  - alert: A\n    expr: up\n    for: ''\n",
+        );
+        assert!(report.items.is_empty());
+        assert_eq!(groups[0].interval, None);
+        assert_eq!(
+            groups[0].rules[0].for_.as_ref().map(|s| s.value.as_str()),
+            Some("")
         );
     }
 
