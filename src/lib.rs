@@ -6,6 +6,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod datasource;
 pub mod promql;
 pub mod rule;
 pub mod source;
