@@ -1,0 +1,7 @@
+//! Groups at run time: when each group evaluates and which timestamp its queries use ([`schedule`]), and the loop
+//! that evaluates a group's rules on that schedule and hands results to the outputs (`runner`).
+//!
+//! Knows no wire formats: it talks to the datasource through `datasource::Querier` and to the outputs through
+//! the traits in `runner`.
+
+pub mod schedule;
