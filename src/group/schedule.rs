@@ -33,7 +33,7 @@ enum Kind {
         phase_ms: i64,
     },
     Cron {
-        cron: croner::Cron,
+        cron: Box<croner::Cron>,
         tz: chrono_tz::Tz,
     },
 }
@@ -79,7 +79,7 @@ impl GroupSchedule {
                     None => chrono_tz::UTC,
                 };
                 Ok(GroupSchedule {
-                    kind: Kind::Cron { cron, tz },
+                    kind: Kind::Cron { cron: Box::new(cron), tz },
                     delay_ms: delay.unwrap_or(default_eval_delay_ms),
                     align: false,
                 })
