@@ -4,4 +4,5 @@
 //! Knows no wire formats: it talks to the datasource through `datasource::Querier` and to the outputs through
 //! the traits in `runner`.
 
+pub mod runner;
 pub mod schedule;

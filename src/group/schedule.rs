@@ -79,7 +79,10 @@ impl GroupSchedule {
                     None => chrono_tz::UTC,
                 };
                 Ok(GroupSchedule {
-                    kind: Kind::Cron { cron: Box::new(cron), tz },
+                    kind: Kind::Cron {
+                        cron: Box::new(cron),
+                        tz,
+                    },
                     delay_ms: delay.unwrap_or(default_eval_delay_ms),
                     align: false,
                 })

@@ -1,0 +1,396 @@
+//! The loop that evaluates one group: wait for the next tick, query every rule at the group's query timestamp
+//! (up to `concurrency` queries at once), move each rule's state machine in rule order, hand the samples to the
+//! writer and the due alerts to the notifier, and record what happened for the API.
+//!
+//! Outputs are reached through [`Outputs`], time through [`Clock`], so tests drive the loop with a fake querier,
+//! recording outputs and tokio's paused clock. Knows no wire formats.
+
+use super::schedule::GroupSchedule;
+use crate::config::{Group, RuleKind};
+use crate::datasource::{BoxFuture, InstantQuery, Querier, QueryError};
+use crate::rule::alerting::{AlertingRule, AlertingSettings, Outcome, Templater};
+use crate::rule::labels::{self, Labels};
+use crate::rule::recording::RecordingRule;
+use crate::rule::{Alert, QueryResult, Sample};
+use std::sync::Arc;
+
+/// Wall-clock time in milliseconds since the Unix epoch.
+pub trait Clock: Send + Sync {
+    fn now_ms(&self) -> i64;
+}
+
+/// The system clock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now_ms(&self) -> i64 {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        i64::try_from(now.as_millis()).unwrap_or(i64::MAX)
+    }
+}
+
+/// A clock that follows tokio's (possibly paused) clock from a fixed starting wall time: with
+/// `tokio::time::pause()` it only moves when the test advances it.
+#[derive(Debug, Clone, Copy)]
+pub struct TokioClock {
+    start_wall_ms: i64,
+    start: tokio::time::Instant,
+}
+
+impl TokioClock {
+    pub fn starting_at(wall_ms: i64) -> Self {
+        TokioClock {
+            start_wall_ms: wall_ms,
+            start: tokio::time::Instant::now(),
+        }
+    }
+}
+
+impl Clock for TokioClock {
+    fn now_ms(&self) -> i64 {
+        let elapsed = tokio::time::Instant::now().duration_since(self.start);
+        self.start_wall_ms + i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX)
+    }
+}
+
+/// Alerts of one rule to deliver, with what the payload needs besides the alerts.
+#[derive(Debug, Clone)]
+pub struct NotifyBatch {
+    pub group_id: u64,
+    pub group_name: String,
+    pub rule_name: String,
+    /// `4 × max(interval, resend delay)`, capped by the maximum resolve duration: how far ahead `endsAt` is set.
+    pub resolve_after_ms: i64,
+    pub now_ms: i64,
+    pub alerts: Vec<Alert>,
+    pub headers: Vec<(String, String)>,
+}
+
+/// Where a group's results go. `write` must not block; `notify` resolves to true when the batch was accepted for
+/// delivery (delivered, or queued by a notifier that retries on its own), and only then are the alerts marked sent.
+pub trait Outputs: Send + Sync {
+    fn write(&self, samples: Vec<Sample>);
+    fn notify(&self, batch: NotifyBatch) -> BoxFuture<'_, bool>;
+}
+
+/// Process-wide settings of every runner.
+#[derive(Debug, Clone)]
+pub struct RunnerSettings {
+    /// `-external.label`: merged under group and rule labels.
+    pub external_labels: Labels,
+    /// `-rule.resendDelay`.
+    pub resend_delay_ms: i64,
+    /// `-rule.maxResolveDuration`; 0 means no cap.
+    pub max_resolve_ms: i64,
+    /// Add `alertgroup` to alert labels (off with `-disableAlertgroupLabel`).
+    pub alertgroup_label: bool,
+}
+
+impl Default for RunnerSettings {
+    fn default() -> Self {
+        RunnerSettings {
+            external_labels: Labels::new(),
+            resend_delay_ms: 0,
+            max_resolve_ms: 0,
+            alertgroup_label: true,
+        }
+    }
+}
+
+/// A rule with its run-time state.
+#[derive(Debug)]
+pub enum RuleState {
+    Alerting(AlertingRule),
+    Recording(RecordingRule),
+}
+
+/// What happened to one rule at one evaluation, for the API and metrics.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RuleEval {
+    pub rule_name: String,
+    pub query_time_ms: i64,
+    pub samples: usize,
+    pub series_fetched: Option<u64>,
+    pub error: Option<String>,
+}
+
+/// What one evaluation of the whole group did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GroupEval {
+    pub tick_ms: i64,
+    pub query_time_ms: i64,
+    pub rules: Vec<RuleEval>,
+    /// Ticks skipped because the previous evaluation overran.
+    pub missed: u64,
+}
+
+/// Evaluates one group on its schedule.
+pub struct GroupRunner {
+    pub group: Arc<Group>,
+    schedule: GroupSchedule,
+    rules: Vec<RuleState>,
+    querier: Arc<dyn Querier>,
+    outputs: Arc<dyn Outputs>,
+    templater: Arc<dyn Templater + Send + Sync>,
+    clock: Arc<dyn Clock>,
+    settings: RunnerSettings,
+}
+
+impl GroupRunner {
+    pub fn new(
+        group: Arc<Group>,
+        schedule: GroupSchedule,
+        querier: Arc<dyn Querier>,
+        outputs: Arc<dyn Outputs>,
+        templater: Arc<dyn Templater + Send + Sync>,
+        clock: Arc<dyn Clock>,
+        settings: RunnerSettings,
+    ) -> Self {
+        let rules = group
+            .rules
+            .iter()
+            .map(|r| {
+                let merged = labels::merge(&[&settings.external_labels, &group.labels, &r.labels]);
+                match &r.kind {
+                    RuleKind::Alerting {
+                        name,
+                        for_,
+                        keep_firing_for,
+                        annotations,
+                    } => RuleState::Alerting(AlertingRule::new(AlertingSettings {
+                        name: name.clone(),
+                        group_name: group.name.clone(),
+                        group_id: group.id,
+                        expr: r.expr.clone(),
+                        for_ms: for_.as_millis(),
+                        keep_firing_for_ms: keep_firing_for.as_millis(),
+                        labels: merged,
+                        annotations: annotations.clone(),
+                        alertgroup_label: settings.alertgroup_label,
+                        limit: group.limit,
+                    })),
+                    RuleKind::Recording { name } => {
+                        RuleState::Recording(RecordingRule::new(name.clone(), merged, group.limit))
+                    }
+                }
+            })
+            .collect();
+        GroupRunner {
+            group,
+            schedule,
+            rules,
+            querier,
+            outputs,
+            templater,
+            clock,
+            settings,
+        }
+    }
+
+    pub fn rules(&self) -> &[RuleState] {
+        &self.rules
+    }
+
+    /// Runs until `shutdown` turns true, evaluating at every tick. Overrunning evaluations skip ticks; a clock that
+    /// jumps backwards restarts the schedule from the new time.
+    pub async fn run(
+        mut self,
+        mut shutdown: tokio::sync::watch::Receiver<bool>,
+        mut on_eval: impl FnMut(&GroupEval),
+    ) {
+        let mut previous: Option<i64> = None;
+        loop {
+            let now = self.clock.now_ms();
+            let next = match previous {
+                Some(p) if now >= p => self.schedule.tick_after(now.max(p)),
+                _ => self.schedule.first_tick(now),
+            };
+            let Ok(tick) = next else {
+                tracing::error!(group = %self.group.name, "no next evaluation time; the group stops");
+                return;
+            };
+            let wait = u64::try_from(tick - now).unwrap_or(0);
+            tokio::select! {
+                _ = tokio::time::sleep(std::time::Duration::from_millis(wait)) => {}
+                _ = shutdown.changed() => return,
+            }
+            if *shutdown.borrow() {
+                return;
+            }
+            let missed = previous.map_or(0, |p| {
+                if tick > p {
+                    self.schedule.missed_between(p, tick)
+                } else {
+                    0
+                }
+            });
+            let mut report = self.eval_at(tick).await;
+            report.missed = missed;
+            on_eval(&report);
+            previous = Some(tick);
+        }
+    }
+
+    /// Evaluates every rule for the tick at `tick_ms`.
+    pub async fn eval_at(&mut self, tick_ms: i64) -> GroupEval {
+        let ts = self.schedule.query_time(tick_ms);
+        let results = self.query_all(ts).await;
+        let now = self.clock.now_ms();
+        let resolve_after = self.resolve_after_ms();
+        let mut report = GroupEval {
+            tick_ms,
+            query_time_ms: ts,
+            rules: Vec::with_capacity(self.rules.len()),
+            missed: 0,
+        };
+        let mut written = Vec::new();
+        let mut batches = Vec::new();
+        for (rule, result) in self.rules.iter_mut().zip(results) {
+            let result_ref = result.as_ref().map_err(|e| e.to_string());
+            let result_ref = result_ref.as_ref().map_err(String::as_str).copied();
+            match rule {
+                RuleState::Alerting(r) => {
+                    let Outcome {
+                        samples,
+                        error,
+                        template_errors,
+                        series_fetched,
+                    } = r.eval(ts, result_ref, self.templater.as_ref());
+                    // As vmalert: a failed evaluation sends nothing for the rule this round.
+                    let failed = error.is_some();
+                    let error = error
+                        .map(|e| e.to_string())
+                        .or_else(|| template_errors.first().cloned());
+                    report.rules.push(RuleEval {
+                        rule_name: r.settings.name.clone(),
+                        query_time_ms: ts,
+                        samples: samples.len(),
+                        series_fetched,
+                        error,
+                    });
+                    written.extend(samples);
+                    let due: Vec<Alert> = if failed {
+                        Vec::new()
+                    } else {
+                        r.due_for_sending(now, self.settings.resend_delay_ms)
+                            .into_iter()
+                            .cloned()
+                            .collect()
+                    };
+                    if !due.is_empty() {
+                        batches.push(NotifyBatch {
+                            group_id: self.group.id,
+                            group_name: self.group.name.clone(),
+                            rule_name: r.settings.name.clone(),
+                            resolve_after_ms: resolve_after,
+                            now_ms: now,
+                            alerts: due,
+                            headers: self.group.notifier_headers.clone(),
+                        });
+                    }
+                }
+                RuleState::Recording(r) => {
+                    let series_fetched = result.as_ref().ok().and_then(|q| q.series_fetched);
+                    let (samples, error) = match r.eval(ts, result_ref) {
+                        Ok(s) => (s, None),
+                        Err(e) => (Vec::new(), Some(e.to_string())),
+                    };
+                    report.rules.push(RuleEval {
+                        rule_name: r.name.clone(),
+                        query_time_ms: ts,
+                        samples: samples.len(),
+                        series_fetched,
+                        error,
+                    });
+                    written.extend(samples);
+                }
+            }
+        }
+        if !written.is_empty() {
+            self.outputs.write(written);
+        }
+        for batch in batches {
+            let rule_name = batch.rule_name.clone();
+            let sent: Vec<(Labels, crate::rule::AlertState)> = batch
+                .alerts
+                .iter()
+                .map(|a| (a.labels.clone(), a.state))
+                .collect();
+            if self.outputs.notify(batch).await {
+                for rule in &mut self.rules {
+                    if let RuleState::Alerting(r) = rule
+                        && r.settings.name == rule_name
+                    {
+                        for (labels, state) in &sent {
+                            r.mark_sent(labels, *state, now);
+                        }
+                    }
+                }
+            }
+        }
+        report
+    }
+
+    /// `4 × max(interval, resend delay)`, capped by the maximum resolve duration when one is set.
+    fn resolve_after_ms(&self) -> i64 {
+        let interval = self
+            .schedule
+            .interval_ms()
+            .unwrap_or(self.group.interval.as_millis());
+        let after = 4 * interval.max(self.settings.resend_delay_ms);
+        if self.settings.max_resolve_ms > 0 {
+            after.min(self.settings.max_resolve_ms)
+        } else {
+            after
+        }
+    }
+
+    /// Queries every rule at `ts`, at most `concurrency` at a time, results in rule order.
+    async fn query_all(&self, ts: i64) -> Vec<Result<QueryResult, QueryError>> {
+        let interval_ms = self.group.interval.as_millis();
+        let concurrency = self.group.concurrency.max(1);
+        let exprs: Vec<&str> = self.group.rules.iter().map(|r| r.expr.as_str()).collect();
+        let mut results = Vec::with_capacity(exprs.len());
+        for chunk in exprs.chunks(concurrency) {
+            let futures = chunk.iter().map(|expr| {
+                self.querier.query(InstantQuery {
+                    expr,
+                    time_ms: ts,
+                    interval_ms,
+                    params: &self.group.params,
+                    headers: &self.group.headers,
+                })
+            });
+            results.extend(join_all(futures).await);
+        }
+        results
+    }
+}
+
+/// Awaits futures concurrently, results in order. (A small `join_all`, to avoid a dependency for one function.)
+async fn join_all<T>(futures: impl IntoIterator<Item = BoxFuture<'_, T>>) -> Vec<T> {
+    let mut pending: Vec<(usize, BoxFuture<'_, T>)> = futures.into_iter().enumerate().collect();
+    let mut out: Vec<Option<T>> = (0..pending.len()).map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        pending.retain_mut(|(i, f)| match f.as_mut().poll(cx) {
+            std::task::Poll::Ready(v) => {
+                out[*i] = Some(v);
+                false
+            }
+            std::task::Poll::Pending => true,
+        });
+        if pending.is_empty() {
+            std::task::Poll::Ready(())
+        } else {
+            std::task::Poll::Pending
+        }
+    })
+    .await;
+    out.into_iter().flatten().collect()
+}
+
+#[cfg(test)]
+mod tests;

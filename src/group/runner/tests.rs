@@ -1,0 +1,271 @@
+//! The group loop driven by a scripted querier, recording outputs and tokio's paused clock.
+
+use super::*;
+use crate::config::{LoadOptions, load_text_with_env};
+use crate::group::schedule::{DEFAULT_EVAL_DELAY_MS, DEFAULT_MAX_START_DELAY_MS};
+use crate::rule::labels::from_pairs;
+use crate::rule::{AlertState, QuerySample, VerbatimTemplater};
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+const M: i64 = 60_000;
+const START: i64 = 1_700_049_600_000; // a multiple of one minute
+
+/// Answers each expression from a script; records the query times and the most queries in flight at once.
+#[derive(Default)]
+struct Scripted {
+    answers: Mutex<HashMap<String, Result<QueryResult, QueryError>>>,
+    seen: Mutex<Vec<(String, i64)>>,
+    in_flight: AtomicUsize,
+    max_in_flight: AtomicUsize,
+}
+
+impl Scripted {
+    fn set(&self, expr: &str, answer: Result<QueryResult, QueryError>) {
+        self.answers
+            .lock()
+            .expect("lock")
+            .insert(expr.to_string(), answer);
+    }
+}
+
+fn series(pairs: &[&[(&str, &str)]], value: f64) -> Result<QueryResult, QueryError> {
+    Ok(QueryResult {
+        samples: pairs
+            .iter()
+            .map(|l| QuerySample {
+                labels: from_pairs(l),
+                value,
+                timestamp_ms: 0,
+            })
+            .collect(),
+        ..QueryResult::default()
+    })
+}
+
+impl Querier for Scripted {
+    fn query<'a>(&'a self, q: InstantQuery<'a>) -> BoxFuture<'a, Result<QueryResult, QueryError>> {
+        Box::pin(async move {
+            let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+            self.max_in_flight.fetch_max(now, Ordering::SeqCst);
+            tokio::task::yield_now().await;
+            self.seen
+                .lock()
+                .expect("lock")
+                .push((q.expr.to_string(), q.time_ms));
+            self.in_flight.fetch_sub(1, Ordering::SeqCst);
+            self.answers
+                .lock()
+                .expect("lock")
+                .get(q.expr)
+                .cloned()
+                .unwrap_or_else(|| series(&[], 0.0))
+        })
+    }
+}
+
+#[derive(Default)]
+struct Recorder {
+    written: Mutex<Vec<Sample>>,
+    notified: Mutex<Vec<NotifyBatch>>,
+    accept: std::sync::atomic::AtomicBool,
+}
+
+impl Outputs for Recorder {
+    fn write(&self, samples: Vec<Sample>) {
+        self.written.lock().expect("lock").extend(samples);
+    }
+    fn notify(&self, batch: NotifyBatch) -> BoxFuture<'_, bool> {
+        self.notified.lock().expect("lock").push(batch);
+        let ok = self.accept.load(Ordering::SeqCst);
+        Box::pin(async move { ok })
+    }
+}
+
+fn group(text: &str) -> Arc<Group> {
+    let f = load_text_with_env("rules.yml", text, &LoadOptions::default(), |_| None);
+    assert!(f.diagnostics.is_empty(), "{:?}", f.diagnostics);
+    Arc::new(f.groups.into_iter().next().expect("group"))
+}
+
+const RULES: &str = "groups:\n- name: nodes\n  interval: 1m\n  concurrency: 2\n  labels: {team: infra}\n  notifier_headers: [\"X-Team: infra\"]\n  rules:\n  - alert: HostDown\n    expr: up == 0\n    labels: {severity: page}\n  - record: job:up:sum\n    expr: sum by (job) (up)\n  - alert: Other\n    expr: other\n";
+
+fn runner(q: Arc<Scripted>, out: Arc<Recorder>, settings: RunnerSettings) -> GroupRunner {
+    let g = group(RULES);
+    let schedule = GroupSchedule::new(&g, DEFAULT_EVAL_DELAY_MS, DEFAULT_MAX_START_DELAY_MS)
+        .expect("schedule");
+    GroupRunner::new(
+        g,
+        schedule,
+        q,
+        out,
+        Arc::new(VerbatimTemplater),
+        Arc::new(TokioClock::starting_at(START)),
+        settings,
+    )
+}
+
+#[tokio::test(start_paused = true)]
+async fn one_evaluation_writes_notifies_and_marks_sent_only_on_success() {
+    let q = Arc::new(Scripted::default());
+    q.set(
+        "up == 0",
+        series(
+            &[&[("__name__", "up"), ("instance", "a"), ("job", "node")]],
+            0.0,
+        ),
+    );
+    q.set("sum by (job) (up)", series(&[&[("job", "node")]], 3.0));
+    let out = Arc::new(Recorder::default());
+    let settings = RunnerSettings {
+        external_labels: from_pairs(&[("cluster", "eu")]),
+        ..RunnerSettings::default()
+    };
+    let mut r = runner(q.clone(), out.clone(), settings);
+
+    let report = r.eval_at(START + 17_000).await;
+    assert_eq!(
+        report.query_time_ms,
+        START - M,
+        "tick 17s past the minute, 30s delay, aligned to 1m"
+    );
+    assert!(
+        q.seen
+            .lock()
+            .expect("lock")
+            .iter()
+            .all(|(_, t)| *t == START - M)
+    );
+    assert_eq!(
+        report
+            .rules
+            .iter()
+            .map(|e| e.error.clone())
+            .collect::<Vec<_>>(),
+        vec![None, None, None]
+    );
+
+    let written = out.written.lock().expect("lock").clone();
+    let names: Vec<String> = written
+        .iter()
+        .map(|s| s.labels["__name__"].clone())
+        .collect();
+    assert_eq!(names, vec!["ALERTS", "ALERTS_FOR_STATE", "job:up:sum"]);
+    assert_eq!(
+        written[2].labels,
+        from_pairs(&[
+            ("__name__", "job:up:sum"),
+            ("cluster", "eu"),
+            ("job", "node"),
+            ("team", "infra")
+        ])
+    );
+    let batches = out.notified.lock().expect("lock").clone();
+    assert_eq!(batches.len(), 1);
+    let b = &batches[0];
+    assert_eq!(
+        (b.rule_name.as_str(), b.resolve_after_ms),
+        ("HostDown", 4 * M)
+    );
+    assert_eq!(b.headers, vec![("X-Team".to_string(), "infra".to_string())]);
+    assert_eq!(
+        b.alerts[0].labels,
+        from_pairs(&[
+            ("alertgroup", "nodes"),
+            ("alertname", "HostDown"),
+            ("cluster", "eu"),
+            ("instance", "a"),
+            ("job", "node"),
+            ("severity", "page"),
+            ("team", "infra"),
+        ])
+    );
+    // The notifier refused: the alert was not marked sent.
+    let RuleState::Alerting(rule) = &r.rules()[0] else {
+        panic!("alerting")
+    };
+    assert_eq!(rule.alerts().next().map(|a| a.last_sent), Some(None));
+
+    out.accept.store(true, Ordering::SeqCst);
+    r.eval_at(START + M + 17_000).await;
+    let RuleState::Alerting(rule) = &r.rules()[0] else {
+        panic!("alerting")
+    };
+    assert_eq!(
+        rule.alerts()
+            .next()
+            .and_then(|a| a.last_sent)
+            .map(|(_, s)| s),
+        Some(AlertState::Firing)
+    );
+    assert!(
+        q.max_in_flight.load(Ordering::SeqCst) >= 2,
+        "concurrency 2 runs queries in parallel"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_query_error_writes_and_sends_nothing_for_that_rule() {
+    let q = Arc::new(Scripted::default());
+    q.set("up == 0", series(&[&[("instance", "a")]], 0.0));
+    let out = Arc::new(Recorder::default());
+    out.accept.store(true, Ordering::SeqCst);
+    let mut r = runner(q.clone(), out.clone(), RunnerSettings::default());
+    r.eval_at(START).await;
+    let before_written = out.written.lock().expect("lock").len();
+    let before_sent = out.notified.lock().expect("lock").len();
+    q.set(
+        "up == 0",
+        Err(QueryError::Retryable("connection refused".into())),
+    );
+    let report = r.eval_at(START + M).await;
+    assert_eq!(
+        report.rules[0].error.as_deref(),
+        Some("query failed: connection refused")
+    );
+    let written = out.written.lock().expect("lock");
+    assert!(
+        written[before_written..]
+            .iter()
+            .all(|s| s.labels["__name__"] == "job:up:sum")
+    );
+    assert_eq!(out.notified.lock().expect("lock").len(), before_sent);
+    let RuleState::Alerting(rule) = &r.rules()[0] else {
+        panic!("alerting")
+    };
+    assert_eq!(
+        rule.alerts().next().map(|a| a.state),
+        Some(AlertState::Firing),
+        "state untouched"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_loop_evaluates_at_each_tick_and_stops_on_shutdown() {
+    let q = Arc::new(Scripted::default());
+    let out = Arc::new(Recorder::default());
+    let r = runner(q.clone(), out.clone(), RunnerSettings::default());
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let ticks = Arc::new(Mutex::new(Vec::new()));
+    let seen = ticks.clone();
+    let task = tokio::spawn(r.run(stopped, move |e| {
+        seen.lock()
+            .expect("lock")
+            .push((e.tick_ms, e.query_time_ms))
+    }));
+    // Three intervals of paused time pass in a blink.
+    tokio::time::sleep(std::time::Duration::from_millis(3 * M as u64 + 1)).await;
+    stop.send(true).expect("send");
+    task.await.expect("runner ends");
+    let ticks = ticks.lock().expect("lock").clone();
+    assert!(ticks.len() >= 2 && ticks.len() <= 3, "{ticks:?}");
+    for w in ticks.windows(2) {
+        assert_eq!(w[1].0 - w[0].0, M, "one tick per interval");
+        assert_eq!(w[1].1 - w[0].1, M);
+    }
+    assert!(
+        ticks.iter().all(|(_, ts)| ts.rem_euclid(M) == 0),
+        "aligned query times"
+    );
+}
