@@ -1,25 +1,35 @@
-//! The README's flag reference must match the flags the code defines, word for word.
+//! The README's flag reference is generated from the flag tables in the code and must match them exactly.
+//! Regenerate it with `UPDATE_README=1 cargo test --test readme_flags`.
 
-use tocsin::cli::flags::FlagSpec;
+use tocsin::cli::run_flags::{RUN_FLAGS, markdown};
 
-fn readme() -> String {
-    std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).expect("README.md")
-}
+const README: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/README.md");
 
-fn assert_documented(specs: &[FlagSpec], dashes: &str) {
-    let readme = readme();
-    for spec in specs {
-        let row = format!("| `{dashes}{}` | {} |", spec.name, spec.help);
-        assert!(readme.contains(&row), "README.md lacks the row {row:?}");
+fn check_section(readme: &mut String, marker: &str, table: &str) -> bool {
+    let start = format!("<!-- flags:{marker}:start -->\n");
+    let end = format!("<!-- flags:{marker}:end -->");
+    let (Some(a), Some(b)) = (readme.find(&start), readme.find(&end)) else {
+        panic!("README.md lacks the markers {start:?} … {end:?}");
+    };
+    let current = &readme[a + start.len()..b];
+    if current == table {
+        return true;
     }
+    readme.replace_range(a + start.len()..b, table);
+    false
 }
 
 #[test]
-fn check_flags_are_documented() {
-    assert_documented(tocsin::cli::check::SPECS, "--");
-}
-
-#[test]
-fn vmalert_form_flags_are_documented() {
-    assert_documented(tocsin::cli::dry_run::SPECS, "-");
+fn flag_reference_matches_the_code() {
+    let mut readme = std::fs::read_to_string(README).expect("README.md");
+    let run_ok = check_section(&mut readme, "run", &markdown(RUN_FLAGS, "-"));
+    let check_ok = check_section(&mut readme, "check", &markdown(tocsin::cli::check::SPECS, "--"));
+    if run_ok && check_ok {
+        return;
+    }
+    if std::env::var_os("UPDATE_README").is_some() {
+        std::fs::write(README, readme).expect("write README.md");
+        return;
+    }
+    panic!("README.md's flag reference is out of date: run UPDATE_README=1 cargo test --test readme_flags");
 }

@@ -2,38 +2,30 @@
 //! layout or as JSON. Also serves vmalert's `-dryRun -rule=…` form. Exit status: 0 when every file is valid, 1 when
 //! any file has errors, 3 when only lint findings remain and `--lint-fatal` is set.
 
-use super::flags::{self, FlagKind, FlagSpec};
+use super::flags::{self, FlagSpec};
 use crate::config::lint::{self, LintLevel};
 use crate::config::{self, Dialect, LoadOptions, LoadedFile, Severity};
 use crate::source::files;
 use std::io::{Read, Write};
 
 pub const SPECS: &[FlagSpec] = &[
-    FlagSpec {
-        name: "lint",
-        kind: FlagKind::Value,
-        help: "lint checks to run: none, duplicate-rules (default) or all",
-    },
-    FlagSpec {
-        name: "lint-fatal",
-        kind: FlagKind::Bool,
-        help: "exit with status 3 when lint checks find something",
-    },
-    FlagSpec {
-        name: "format",
-        kind: FlagKind::Value,
-        help: "output format: text (promtool's layout, default) or json",
-    },
-    FlagSpec {
-        name: "dialect",
-        kind: FlagKind::Value,
-        help: "whose verdicts to follow: promql (promtool's, default) or metricsql (vmalert's)",
-    },
-    FlagSpec {
-        name: "help",
-        kind: FlagKind::Bool,
-        help: "show this help",
-    },
+    FlagSpec::value(
+        "lint",
+        "lint checks to run: none, duplicate-rules (default) or all",
+    ),
+    FlagSpec::boolean(
+        "lint-fatal",
+        "exit with status 3 when lint checks find something",
+    ),
+    FlagSpec::value(
+        "format",
+        "output format: text (promtool's layout, default) or json",
+    ),
+    FlagSpec::value(
+        "dialect",
+        "whose verdicts to follow: promql (promtool's, default) or metricsql (vmalert's)",
+    ),
+    FlagSpec::boolean("help", "show this help"),
 ];
 
 /// What a check run should do, resolved from flags.

@@ -1,39 +1,14 @@
 //! vmalert's flag form without a subcommand. For now it serves `-dryRun`: the `-rule` files are loaded with
 //! vmalert's acceptance rules and every problem is printed. (`tocsin run` arrives with the runtime.)
 
-use super::flags::{self, FlagKind, FlagSpec};
+use super::flags::{self, FlagSpec};
 use crate::config::duration::DurationSyntax;
 use crate::config::{self, Dialect, Duration, LoadOptions, Severity};
 use crate::source::files;
 use std::io::Write;
 
-pub const SPECS: &[FlagSpec] = &[
-    FlagSpec {
-        name: "rule",
-        kind: FlagKind::List,
-        help: "rule files, directories or globs (`*`, `**`); repeatable and comma-separated",
-    },
-    FlagSpec {
-        name: "dryRun",
-        kind: FlagKind::Bool,
-        help: "check -rule files and exit",
-    },
-    FlagSpec {
-        name: "rule.validateExpressions",
-        kind: FlagKind::Bool,
-        help: "parse every rule expression (default true)",
-    },
-    FlagSpec {
-        name: "rule.validateTemplates",
-        kind: FlagKind::Bool,
-        help: "parse every annotation and label template (default true)",
-    },
-    FlagSpec {
-        name: "evaluationInterval",
-        kind: FlagKind::Value,
-        help: "interval of groups that set none (default 1m)",
-    },
-];
+/// vmalert's flags: the dry run accepts every flag `tocsin run` accepts.
+pub const SPECS: &[FlagSpec] = super::run_flags::RUN_FLAGS;
 
 /// Runs the vmalert-form command line; returns the exit status.
 pub fn main(args: &[String], out: &mut dyn Write, err: &mut dyn Write) -> i32 {

@@ -15,6 +15,8 @@ pub enum FlagKind {
     Value,
     /// Repeatable; each occurrence may also hold comma-separated values.
     List,
+    /// A list of booleans, one per position of another list flag: `-flag` appends true, `-flag=false,true` both.
+    BoolList,
 }
 
 /// One flag a command accepts.
@@ -23,6 +25,54 @@ pub struct FlagSpec {
     pub name: &'static str,
     pub kind: FlagKind,
     pub help: &'static str,
+    /// The value is a secret: it is masked wherever flags are shown (`/flags`, logs, errors).
+    pub secret: bool,
+}
+
+impl FlagSpec {
+    pub const fn value(name: &'static str, help: &'static str) -> Self {
+        FlagSpec {
+            name,
+            kind: FlagKind::Value,
+            help,
+            secret: false,
+        }
+    }
+
+    pub const fn boolean(name: &'static str, help: &'static str) -> Self {
+        FlagSpec {
+            name,
+            kind: FlagKind::Bool,
+            help,
+            secret: false,
+        }
+    }
+
+    pub const fn list(name: &'static str, help: &'static str) -> Self {
+        FlagSpec {
+            name,
+            kind: FlagKind::List,
+            help,
+            secret: false,
+        }
+    }
+
+    pub const fn bool_list(name: &'static str, help: &'static str) -> Self {
+        FlagSpec {
+            name,
+            kind: FlagKind::BoolList,
+            help,
+            secret: false,
+        }
+    }
+
+    /// The same flag, marked secret.
+    pub const fn secret(self) -> Self {
+        FlagSpec {
+            secret: true,
+            ..self
+        }
+    }
 }
 
 /// What the command line said: flag values by name (in order of appearance) and positional arguments.
@@ -111,7 +161,16 @@ pub fn parse(args: &[String], specs: &[FlagSpec]) -> Result<ParsedFlags, FlagErr
             });
         };
         let value = match (spec.kind, inline) {
-            (FlagKind::Bool, None) => "true".to_string(),
+            (FlagKind::Bool | FlagKind::BoolList, None) => "true".to_string(),
+            (FlagKind::BoolList, Some(v)) => {
+                if let Some(bad) = split_list(&v).into_iter().find(|b| parse_bool(b).is_none()) {
+                    return Err(FlagError::BadBool {
+                        name: name.to_string(),
+                        value: bad,
+                    });
+                }
+                v
+            }
             (FlagKind::Bool, Some(v)) => {
                 if parse_bool(&v).is_none() {
                     return Err(FlagError::BadBool {
@@ -134,7 +193,7 @@ pub fn parse(args: &[String], specs: &[FlagSpec]) -> Result<ParsedFlags, FlagErr
         };
         let entry = out.values.entry(spec.name).or_default();
         match spec.kind {
-            FlagKind::List => entry.extend(split_list(&value)),
+            FlagKind::List | FlagKind::BoolList => entry.extend(split_list(&value)),
             _ => entry.push(value),
         }
     }
@@ -174,6 +233,7 @@ pub fn usage(specs: &[FlagSpec]) -> String {
             FlagKind::Bool => String::new(),
             FlagKind::Value => "=VALUE".to_string(),
             FlagKind::List => "=VALUE (repeatable)".to_string(),
+            FlagKind::BoolList => "[=BOOL,...] (repeatable)".to_string(),
         };
         out.push_str(&format!("  -{}{}\n      {}\n", s.name, arg, s.help));
     }
@@ -185,26 +245,10 @@ mod tests {
     use super::*;
 
     const SPECS: &[FlagSpec] = &[
-        FlagSpec {
-            name: "rule",
-            kind: FlagKind::List,
-            help: "",
-        },
-        FlagSpec {
-            name: "dryRun",
-            kind: FlagKind::Bool,
-            help: "",
-        },
-        FlagSpec {
-            name: "lint",
-            kind: FlagKind::Value,
-            help: "",
-        },
-        FlagSpec {
-            name: "evaluationInterval",
-            kind: FlagKind::Value,
-            help: "",
-        },
+        FlagSpec::list("rule", ""),
+        FlagSpec::boolean("dryRun", ""),
+        FlagSpec::value("lint", ""),
+        FlagSpec::value("evaluationInterval", ""),
     ];
 
     fn args(a: &[&str]) -> Vec<String> {
