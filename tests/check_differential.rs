@@ -1,0 +1,370 @@
+//! Differential tests of `tocsin check` against the real peers.
+//!
+//! * promtool 2.42 (Debian's `/usr/bin/promtool`, run live): `promtool check rules FILE` and `tocsin check FILE`
+//!   on every file of the shared corpus (`rules/`, `crds-spec/`) and every bad-suite file, one process per file per
+//!   tool; accept means exit 0.
+//! * vmalert 1.79.5 (verdicts recorded in `corpus/verdicts.tsv` with `vmalert -dryRun`): `tocsin check
+//!   --dialect=metricsql FILE` on every corpus file.
+//!
+//! The disagreements must be exactly the rows of `tests/data/check-differences.tsv`: a new one fails, and so does
+//! a listed one that no longer happens. Files are copied to a temp dir first; the shared corpus is never written.
+
+mod common;
+
+use common::{bad_dir, corpus_dir, file_names, parallel_map, run, tocsin, workers};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// One row of check-differences.tsv.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct Difference {
+    file: String,
+    oracle: String,
+    oracle_verdict: String,
+    tocsin_verdict: String,
+    category: String,
+}
+
+const CATEGORIES: &[&str] = &[
+    "vmalert-group-fields",
+    "templates-pending",
+    "duplicate-rule-id",
+    "vmalert-check",
+    "env-expansion",
+    "all-documents",
+    "vmalert-newer-fields",
+    "tocsin-only",
+];
+
+fn differences(oracle: &str) -> BTreeMap<String, Difference> {
+    let path = common::manifest_dir().join("tests/data/check-differences.tsv");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut rows = BTreeMap::new();
+    let mut header_seen = false;
+    for (n, line) in text.lines().enumerate() {
+        if line.starts_with('#') || line.trim().is_empty() {
+            continue;
+        }
+        let cols: Vec<&str> = line.split('\t').collect();
+        if !header_seen {
+            assert_eq!(
+                cols,
+                [
+                    "file",
+                    "oracle",
+                    "oracle_verdict",
+                    "tocsin_verdict",
+                    "category",
+                    "reason"
+                ],
+                "check-differences.tsv header"
+            );
+            header_seen = true;
+            continue;
+        }
+        assert_eq!(
+            cols.len(),
+            6,
+            "check-differences.tsv:{}: want 6 columns",
+            n + 1
+        );
+        assert!(
+            CATEGORIES.contains(&cols[4]),
+            "check-differences.tsv:{}: unknown category {:?}",
+            n + 1,
+            cols[4]
+        );
+        assert!(
+            !cols[5].trim().is_empty(),
+            "check-differences.tsv:{}: no reason",
+            n + 1
+        );
+        let d = Difference {
+            file: cols[0].to_string(),
+            oracle: cols[1].to_string(),
+            oracle_verdict: cols[2].to_string(),
+            tocsin_verdict: cols[3].to_string(),
+            category: cols[4].to_string(),
+        };
+        if d.oracle == oracle {
+            let dup = rows.insert(d.file.clone(), d);
+            assert!(
+                dup.is_none(),
+                "check-differences.tsv:{}: listed twice",
+                n + 1
+            );
+        }
+    }
+    rows
+}
+
+/// A row of the corpus's verdicts.tsv.
+struct Recorded {
+    /// `rules/…` or `crds-spec/…`: the plain rule file the verdicts are about.
+    file: String,
+    promtool: String,
+    vmalert: String,
+}
+
+fn recorded_verdicts() -> Vec<Recorded> {
+    let corpus = corpus_dir();
+    let text = std::fs::read_to_string(corpus.join("verdicts.tsv")).expect("read verdicts.tsv");
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().expect("header").split('\t').collect();
+    let col = |name: &str| {
+        header
+            .iter()
+            .position(|h| *h == name)
+            .unwrap_or_else(|| panic!("verdicts.tsv has no {name} column"))
+    };
+    let (file, promtool, vmalert) = (col("file"), col("promtool"), col("vmalert"));
+    lines
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            let cols: Vec<&str> = l.split('\t').collect();
+            // Verdicts of a custom resource are those of its extracted spec (see the corpus README).
+            let file = match cols[file].strip_prefix("crds/") {
+                Some(name) => {
+                    let stem = name.rsplit_once('.').map_or(name, |(s, _)| s);
+                    format!("crds-spec/{stem}.spec.yml")
+                }
+                None => cols[file].to_string(),
+            };
+            Recorded {
+                file,
+                promtool: cols[promtool].to_string(),
+                vmalert: cols[vmalert].to_string(),
+            }
+        })
+        .collect()
+}
+
+/// Copies the corpus rule files and the bad suite into a temp dir as `corpus/rules/…`, `corpus/crds-spec/…` and
+/// `bad/…`; returns the dir and the relative names.
+fn stage() -> (tempfile::TempDir, Vec<String>) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let corpus = corpus_dir();
+    let mut names = Vec::new();
+    for (from, to) in [
+        (corpus.join("rules"), "corpus/rules"),
+        (corpus.join("crds-spec"), "corpus/crds-spec"),
+        (bad_dir(), "bad"),
+    ] {
+        std::fs::create_dir_all(dir.path().join(to)).expect("mkdir");
+        let files = file_names(&from);
+        assert!(!files.is_empty(), "{} is empty", from.display());
+        for f in files {
+            std::fs::copy(from.join(&f), dir.path().join(to).join(&f)).expect("copy");
+            names.push(format!("{to}/{f}"));
+        }
+    }
+    (dir, names)
+}
+
+/// `promtool`, or a failure telling how to install it. Never a skip.
+fn promtool() -> PathBuf {
+    let found = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|p| p.join("promtool"))
+            .find(|p| p.is_file())
+    });
+    found.unwrap_or_else(|| {
+        panic!(
+            "promtool not found on PATH: the differential tests need Debian's promtool 2.42; \
+             run scripts/test.sh (it installs the prometheus package, as CI does)"
+        )
+    })
+}
+
+fn verdict(code: i32) -> &'static str {
+    if code == 0 { "accept" } else { "reject" }
+}
+
+/// First lines of what a tool printed, for failure messages.
+fn excerpt(text: &str) -> String {
+    text.lines()
+        .filter(|l| !l.trim().is_empty())
+        .take(3)
+        .collect::<Vec<_>>()
+        .join(" | ")
+}
+
+struct Outcome {
+    file: String,
+    oracle: &'static str,
+    tocsin: &'static str,
+    detail: String,
+}
+
+/// Compares outcomes with the listed differences; panics with every unexpected and every stale row.
+fn assert_differences(oracle: &str, outcomes: &[Outcome]) {
+    let listed = differences(oracle);
+    let mut problems = Vec::new();
+    let mut per_category: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut seen = BTreeSet::new();
+    for o in outcomes {
+        seen.insert(o.file.as_str());
+        match listed.get(&o.file) {
+            Some(d) if o.oracle != o.tocsin => {
+                if d.oracle_verdict != o.oracle || d.tocsin_verdict != o.tocsin {
+                    problems.push(format!(
+                        "{}: listed as {oracle} {} / tocsin {}, got {oracle} {} / tocsin {}",
+                        o.file, d.oracle_verdict, d.tocsin_verdict, o.oracle, o.tocsin
+                    ));
+                }
+                *per_category.entry(d.category.as_str()).or_default() += 1;
+            }
+            Some(d) => problems.push(format!(
+                "{}: listed as a {} difference but both now {}: remove the row",
+                o.file, d.category, o.tocsin
+            )),
+            None if o.oracle != o.tocsin => problems.push(format!(
+                "{}: {oracle} {} but tocsin {}: {}",
+                o.file, o.oracle, o.tocsin, o.detail
+            )),
+            None => {}
+        }
+    }
+    for file in listed.keys() {
+        if !seen.contains(file.as_str()) {
+            problems.push(format!("{file}: listed but not compared (file gone?)"));
+        }
+    }
+    let agree = outcomes.iter().filter(|o| o.oracle == o.tocsin).count();
+    eprintln!(
+        "{oracle}: {} files compared, {agree} agree, disagreements by category: {per_category:?}",
+        outcomes.len()
+    );
+    assert!(
+        problems.is_empty(),
+        "{} problem(s) comparing tocsin with {oracle}:\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
+}
+
+#[test]
+fn promtool_and_tocsin_agree_except_listed() {
+    let promtool = promtool();
+    let (dir, names) = stage();
+    let root = dir.path();
+    let outcomes: Vec<(Outcome, i32)> = parallel_map(&names, workers(), |name: &String| {
+        let p = run(Command::new(&promtool)
+            .current_dir(root)
+            .args(["check", "rules", name]));
+        let t = run(tocsin().current_dir(root).args(["check", name]));
+        let outcome = Outcome {
+            file: name.clone(),
+            oracle: verdict(p.code),
+            tocsin: verdict(t.code),
+            detail: format!(
+                "promtool says {:?}; tocsin says {:?}",
+                excerpt(&p.stderr),
+                excerpt(&t.stderr)
+            ),
+        };
+        (outcome, p.code)
+    });
+    // promtool itself must still be the 2.42 that recorded the corpus verdicts.
+    let recorded: BTreeMap<String, String> = recorded_verdicts()
+        .into_iter()
+        .map(|r| (format!("corpus/{}", r.file), r.promtool))
+        .collect();
+    let mut drift = Vec::new();
+    for (o, code) in &outcomes {
+        assert!(
+            *code == 0 || *code == 1,
+            "{}: promtool exit {code}; is it promtool 2.42?",
+            o.file
+        );
+        if let Some(r) = recorded.get(&o.file)
+            && r != o.oracle
+        {
+            drift.push(format!("{}: recorded {r}, live {}", o.file, o.oracle));
+        }
+    }
+    assert!(
+        drift.is_empty(),
+        "the installed promtool disagrees with corpus/verdicts.tsv (want Debian's 2.42):\n{}",
+        drift.join("\n")
+    );
+    let outcomes: Vec<Outcome> = outcomes.into_iter().map(|(o, _)| o).collect();
+    let corpus_files = outcomes
+        .iter()
+        .filter(|o| o.file.starts_with("corpus/"))
+        .count();
+    assert_eq!(corpus_files, recorded.len(), "every corpus file compared");
+    assert_differences("promtool", &outcomes);
+}
+
+#[test]
+fn metricsql_dialect_agrees_with_recorded_vmalert_except_listed() {
+    let corpus = corpus_dir();
+    let recorded = recorded_verdicts();
+    let outcomes: Vec<Outcome> = parallel_map(&recorded, workers(), |r: &Recorded| {
+        let t = run(tocsin()
+            .current_dir(&corpus)
+            .args(["check", "--dialect=metricsql", &r.file]));
+        Outcome {
+            file: format!("corpus/{}", r.file),
+            oracle: if r.vmalert == "accept" {
+                "accept"
+            } else {
+                "reject"
+            },
+            tocsin: verdict(t.code),
+            detail: format!("tocsin says {:?}", excerpt(&t.stderr)),
+        }
+    });
+    assert_differences("vmalert", &outcomes);
+    // The brief's promise in one line: every file vmalert accepts, tocsin's metricsql dialect accepts.
+    let listed = differences("vmalert");
+    for o in &outcomes {
+        if o.oracle == "accept" {
+            assert!(
+                o.tocsin == "accept" || listed.contains_key(&o.file),
+                "{}: vmalert accepts it, tocsin --dialect=metricsql does not",
+                o.file
+            );
+        }
+    }
+}
+
+#[test]
+fn verdicts_cover_every_corpus_file() {
+    let corpus = corpus_dir();
+    let mut on_disk: BTreeSet<String> = BTreeSet::new();
+    for sub in ["rules", "crds-spec"] {
+        for f in file_names(&corpus.join(sub)) {
+            on_disk.insert(format!("{sub}/{f}"));
+        }
+    }
+    let recorded: BTreeSet<String> = recorded_verdicts().into_iter().map(|r| r.file).collect();
+    assert_eq!(on_disk, recorded, "corpus files and verdicts.tsv rows");
+    assert!(
+        on_disk.len() >= 150,
+        "corpus looks truncated: {}",
+        on_disk.len()
+    );
+}
+
+#[test]
+fn docs_table_lists_every_difference() {
+    let docs = common::manifest_dir().join("docs/check.md");
+    let text = std::fs::read_to_string(&docs).unwrap_or_else(|e| panic!("{}: {e}", docs.display()));
+    for oracle in ["promtool", "vmalert"] {
+        for d in differences(oracle).values() {
+            let name = Path::new(&d.file)
+                .file_name()
+                .and_then(|n| n.to_str())
+                .expect("file name");
+            assert!(
+                text.contains(name),
+                "docs/check.md does not mention {} ({oracle}, {})",
+                d.file,
+                d.category
+            );
+        }
+    }
+}
