@@ -120,6 +120,12 @@ fn check_one(file: &str) {
         out.stderr.starts_with("  FAILED:\n"),
         "{file}: stderr should start with promtool's FAILED line\n{out}"
     );
+    for l in out.stderr.lines().skip(1) {
+        assert!(
+            l.starts_with(&format!("{file}:")) || l.starts_with("  WARNING: "),
+            "{file}: unexpected stderr line {l:?}\n{out}"
+        );
+    }
 }
 
 #[test]
