@@ -35,6 +35,8 @@ const CATEGORIES: &[&str] = &[
     "all-documents",
     "vmalert-newer-fields",
     "tocsin-only",
+    // A known tocsin bug with an ignored test of its own; the row goes when the bug is fixed.
+    "bug",
 ];
 
 fn differences(oracle: &str) -> BTreeMap<String, Difference> {
@@ -376,6 +378,39 @@ fn lint_counts_each_duplicate_once() {
             "{f}"
         );
     }
+}
+
+/// Integer fields as Go's YAML decoders read them (promtool and vmalert alike): `0x10`, `0o20` and `1.5` (truncated)
+/// are integers; a quoted `"5"` is not.
+#[test]
+#[ignore = "bug: src/config/raw.rs integer() parses the scalar text with str::parse, so YAML hex/octal/float forms are rejected and quoted numbers accepted"]
+fn integer_fields_read_as_go_yaml_reads_them() {
+    let promtool = promtool();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut problems = Vec::new();
+    for value in ["0x10", "0o20", "1.5", "+5", "\"5\"", "'5'", "5"] {
+        let text = format!(
+            "groups:\n  - name: g\n    limit: {value}\n    rules:\n      - alert: A\n        expr: up == 0\n"
+        );
+        std::fs::write(dir.path().join("limit.yml"), text).expect("write");
+        let p = run(Command::new(&promtool).current_dir(dir.path()).args([
+            "check",
+            "rules",
+            "limit.yml",
+        ]));
+        let t = run(tocsin()
+            .current_dir(dir.path())
+            .args(["check", "limit.yml"]));
+        if verdict(p.code) != verdict(t.code) {
+            problems.push(format!(
+                "limit: {value}: promtool {}, tocsin {}: {}",
+                verdict(p.code),
+                verdict(t.code),
+                excerpt(&t.stderr)
+            ));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 
 #[test]
