@@ -21,6 +21,14 @@ use super::value::{Labels, METRIC_NAME, Sample, Value};
 pub(crate) fn eval(ev: &Evaluator<'_>, b: &BinaryExpr, ts: i64) -> Result<Value, EvalError> {
     let op = b.op.id();
     let return_bool = b.modifier.as_ref().is_some_and(|m| m.return_bool);
+    if b.modifier
+        .as_ref()
+        .is_some_and(|m| m.fill_values.lhs.is_some() || m.fill_values.rhs.is_some())
+    {
+        return Err(EvalError::Unsupported(
+            "fill modifiers of binary operators".into(),
+        ));
+    }
     let lhs = ev.eval(&b.lhs, ts)?;
     let rhs = ev.eval(&b.rhs, ts)?;
     let out = match (lhs, rhs) {
