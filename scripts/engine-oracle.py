@@ -181,6 +181,11 @@ def load_cases(path):
             if isinstance(expr, dict):
                 extra = {k: v for k, v in expr.items() if k in ("divergence", "tocsin_expr")}
                 expr = expr["expr"]
+            if "holt_winters(" in expr and "tocsin_expr" not in extra:
+                extra = {
+                    "tocsin_expr": expr.replace("holt_winters(", "double_exponential_smoothing("),
+                    "divergence": "promql-parser 0.11 only knows the Prometheus 3 name double_exponential_smoothing",
+                }
             eval_interval = duration_ms(table.get("evaluation_interval", "1m"))
             for t in group["times"]:
                 ms = duration_ms(t)

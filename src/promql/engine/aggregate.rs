@@ -286,17 +286,27 @@ fn heap_down(h: &mut [Sample], mut i: usize, n: usize, less: fn(f64, f64) -> boo
     }
 }
 
-/// Go's `%v` for a float in error messages (close enough for the values that reach them).
+/// Go's `%v` for a float (`strconv` 'g', shortest): exponent form (`1e+20`, `1.5e-07`) for exponents below -4 or
+/// from 6 on (Go uses precision 6 for that decision when printing the shortest form).
 fn go_v(v: f64) -> String {
     if v.is_nan() {
-        "NaN".into()
-    } else if v.is_infinite() {
-        if v > 0.0 {
+        return "NaN".into();
+    }
+    if v.is_infinite() {
+        return if v > 0.0 {
             "+Inf".into()
         } else {
             "-Inf".into()
+        };
+    }
+    let s = format!("{v:e}");
+    match s.split_once('e') {
+        Some((mantissa, exp))
+            if v != 0.0 && exp.parse::<i32>().is_ok_and(|e| !(-4..6).contains(&e)) =>
+        {
+            let (sign, digits) = exp.strip_prefix('-').map_or(("+", exp), |d| ("-", d));
+            format!("{mantissa}e{sign}{digits:0>2}")
         }
-    } else {
-        format!("{v:e}")
+        _ => format!("{v}"),
     }
 }

@@ -40,44 +40,76 @@ pub(crate) struct Civil {
     yday: i64,
 }
 
-/// UTC calendar fields of Unix seconds `secs` (proleptic Gregorian, any sign).
+const SECONDS_PER_DAY: u64 = 86_400;
+const DAYS_PER_400_YEARS: u64 = 365 * 400 + 97;
+const DAYS_PER_100_YEARS: u64 = 365 * 100 + 24;
+const DAYS_PER_4_YEARS: u64 = 365 * 4 + 1;
+/// Go's `absoluteZeroYear`: the year of day 0 of Go's "absolute" time scale.
+const ABSOLUTE_ZERO_YEAR: i64 = -292_277_022_399;
+/// Go's `unixToInternal + internalToAbsolute`: Unix seconds to absolute seconds.
+const UNIX_TO_ABSOLUTE: i64 = 62_135_596_800 + 9_223_371_966_579_724_800;
+const DAYS_BEFORE: [u64; 13] = [0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334, 365];
+
+/// UTC calendar fields of Unix seconds `secs`, computed the way Go's `time` package (before Go 1.23) does, wrapping
+/// arithmetic included, so that even `time.Unix(math.MinInt64, 0)` (what NaN and ±Inf become) gives Go's answer.
 pub(crate) fn civil(secs: i64) -> Civil {
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    // Howard Hinnant's days-from-civil inverse.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    let yday = days - days_from_civil(year, 1, 1) + 1;
+    let abs = secs.wrapping_add(UNIX_TO_ABSOLUTE) as u64;
+    let mut d = abs / SECONDS_PER_DAY;
+    let mut n = d / DAYS_PER_400_YEARS;
+    let mut y = 400 * n;
+    d -= DAYS_PER_400_YEARS * n;
+    n = d / DAYS_PER_100_YEARS;
+    n -= n >> 2;
+    y += 100 * n;
+    d -= DAYS_PER_100_YEARS * n;
+    n = d / DAYS_PER_4_YEARS;
+    y += 4 * n;
+    d -= DAYS_PER_4_YEARS * n;
+    n = d / 365;
+    n -= n >> 2;
+    y += n;
+    d -= 365 * n;
+    let year = (y as i64).wrapping_add(ABSOLUTE_ZERO_YEAR);
+    let yday = d;
+    let (month, day) = month_day(year, yday);
+    let since_midnight = abs % SECONDS_PER_DAY;
     Civil {
         year,
         month,
         day,
-        hour: rem / 3600,
-        minute: rem % 3600 / 60,
-        weekday: (days + 4).rem_euclid(7),
-        yday,
+        hour: (since_midnight / 3600) as i64,
+        minute: (abs % 3600 / 60) as i64,
+        // Absolute day 0 is a Monday.
+        weekday: ((abs.wrapping_add(SECONDS_PER_DAY) % (7 * SECONDS_PER_DAY)) / SECONDS_PER_DAY)
+            as i64,
+        yday: yday as i64 + 1,
     }
 }
 
-fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y.rem_euclid(400);
-    let m = i64::from(m);
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(d) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
+/// Month (1-12) and day of month of the zero-based day of the year.
+fn month_day(year: i64, yday: u64) -> (u32, u32) {
+    let mut day = yday;
+    if is_leap(year) {
+        if day == 31 + 29 - 1 {
+            return (2, 29);
+        }
+        if day > 31 + 29 - 1 {
+            day -= 1;
+        }
+    }
+    // Every month has at least 28 days, so the estimate is low by at most one.
+    let mut month = (day / 31) as usize;
+    let begin = if day >= DAYS_BEFORE[month + 1] {
+        month += 1;
+        DAYS_BEFORE[month]
+    } else {
+        DAYS_BEFORE[month]
+    };
+    ((month + 1) as u32, (day - begin + 1) as u32)
 }
 
 fn is_leap(y: i64) -> bool {
-    (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
+    y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)
 }
 
 /// The calendar function called `name`, if it is one.
