@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::sync::Arc;
 
 /// Label holding the metric name.
 pub const METRIC_NAME: &str = "__name__";
@@ -18,8 +19,9 @@ pub fn is_stale_nan(v: f64) -> bool {
 }
 
 /// A label set: pairs sorted by name, names unique, no empty values (an empty value means "absent").
+/// Cloning is cheap (shared); changing a shared set copies it first.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Labels(Vec<(String, String)>);
+pub struct Labels(Arc<Vec<(String, String)>>);
 
 impl Labels {
     /// Builds a label set; pairs are sorted, a later duplicate name wins, empty values are dropped.
@@ -53,29 +55,35 @@ impl Labels {
     pub fn set(&mut self, name: &str, value: &str) {
         match self.0.binary_search_by(|(k, _)| k.as_str().cmp(name)) {
             Ok(i) if value.is_empty() => {
-                self.0.remove(i);
+                Arc::make_mut(&mut self.0).remove(i);
             }
-            Ok(i) => self.0[i].1 = value.to_string(),
+            Ok(i) if self.0[i].1 == value => {}
+            Ok(i) => Arc::make_mut(&mut self.0)[i].1 = value.to_string(),
             Err(_) if value.is_empty() => {}
-            Err(i) => self.0.insert(i, (name.to_string(), value.to_string())),
+            Err(i) => Arc::make_mut(&mut self.0).insert(i, (name.to_string(), value.to_string())),
         }
     }
 
     /// Removes `name` if present.
     pub fn remove(&mut self, name: &str) {
         if let Ok(i) = self.0.binary_search_by(|(k, _)| k.as_str().cmp(name)) {
-            self.0.remove(i);
+            Arc::make_mut(&mut self.0).remove(i);
         }
     }
 
     /// A copy without the metric name.
     pub fn without_name(&self) -> Labels {
+        if self.name().is_none() {
+            return self.clone();
+        }
         self.filtered(|k| k != METRIC_NAME)
     }
 
     /// A copy keeping only the labels for which `keep` is true.
     pub fn filtered(&self, keep: impl Fn(&str) -> bool) -> Labels {
-        Labels(self.0.iter().filter(|(k, _)| keep(k)).cloned().collect())
+        Labels(Arc::new(
+            self.0.iter().filter(|(k, _)| keep(k)).cloned().collect(),
+        ))
     }
 
     /// A copy with only the labels named in `names`.
