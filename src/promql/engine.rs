@@ -21,7 +21,10 @@ mod subquery;
 mod value;
 
 pub use storage::{SeriesSource, SeriesView, Storage};
-pub use value::{Labels, Point, STALE_NAN, Sample, Series, Value, is_stale_nan};
+pub use value::{Labels, METRIC_NAME, Point, STALE_NAN, Sample, Series, Value, is_stale_nan};
+
+/// A range-query result: series sorted by labels.
+pub type Matrix = Vec<Series>;
 
 use promql_parser::parser::Expr;
 
@@ -139,7 +142,7 @@ impl Engine {
         start_ms: i64,
         end_ms: i64,
         step_ms: i64,
-    ) -> Result<Vec<Series>, EvalError> {
+    ) -> Result<Matrix, EvalError> {
         let steps = eval::step_count(start_ms, end_ms, step_ms, self.opts.max_steps)?;
         let ev = eval::Evaluator::new(source, &self.opts, start_ms, end_ms);
         let mut acc = value::SeriesAccumulator::default();
