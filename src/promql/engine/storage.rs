@@ -43,7 +43,8 @@ struct StoredSeries {
 pub struct Storage {
     series: Vec<StoredSeries>,
     by_labels: HashMap<Labels, usize>,
-    by_name: HashMap<String, Vec<usize>>,
+    /// Postings: series ids (ascending) for each label pair, the metric name included.
+    postings: HashMap<(String, String), Vec<usize>>,
 }
 
 impl Storage {
@@ -93,10 +94,12 @@ impl Storage {
             points: Vec::new(),
         });
         self.by_labels.insert(labels.clone(), id);
-        self.by_name
-            .entry(labels.value(METRIC_NAME).to_string())
-            .or_default()
-            .push(id);
+        for (k, v) in labels.iter() {
+            self.postings
+                .entry((k.to_string(), v.to_string()))
+                .or_default()
+                .push(id);
+        }
         id
     }
 }
@@ -132,22 +135,26 @@ impl SeriesSource for Storage {
         mint: i64,
         maxt: i64,
     ) -> Vec<SeriesView<'_>> {
-        let eq_name = name.or_else(|| {
+        // The shortest postings list among the equality matchers bounds the scan; every matcher is checked anyway.
+        let mut shortest: Option<&[usize]> = None;
+        let equalities = name.map(|n| (METRIC_NAME, n)).into_iter().chain(
             matchers
                 .matchers
                 .iter()
-                .find(|m| m.name == METRIC_NAME && m.op == MatchOp::Equal)
-                .map(|m| m.value.as_str())
-        });
-        let candidates: Box<dyn Iterator<Item = &StoredSeries>> = match eq_name {
-            Some(n) => Box::new(
-                self.by_name
-                    .get(n)
-                    .map(Vec::as_slice)
-                    .unwrap_or(&[])
-                    .iter()
-                    .map(|&id| &self.series[id]),
-            ),
+                .filter(|m| m.op == MatchOp::Equal && !m.value.is_empty())
+                .map(|m| (m.name.as_str(), m.value.as_str())),
+        );
+        for (k, v) in equalities {
+            let ids = self
+                .postings
+                .get(&(k.to_string(), v.to_string()))
+                .map_or(&[][..], Vec::as_slice);
+            if shortest.is_none_or(|s| ids.len() < s.len()) {
+                shortest = Some(ids);
+            }
+        }
+        let candidates: Box<dyn Iterator<Item = &StoredSeries>> = match shortest {
+            Some(ids) => Box::new(ids.iter().map(|&id| &self.series[id])),
             None => Box::new(self.series.iter()),
         };
         candidates
@@ -181,5 +188,31 @@ mod tests {
         assert_eq!(got[0].points, &[Point { t: 10, v: 1.0 }]);
         assert_eq!(got[1].points, &[Point { t: 10, v: 4.0 }]);
         assert_eq!(st.sample_count(), 3);
+    }
+
+    #[test]
+    fn select_without_name_uses_any_equality_and_checks_all_matchers() {
+        let mut st = Storage::new();
+        let up_a = Labels::new([("__name__", "up"), ("job", "a")]);
+        let other_a = Labels::new([("__name__", "other"), ("job", "a"), ("x", "1")]);
+        st.add(&up_a, 0, 1.0);
+        st.add(&other_a, 0, 2.0);
+        st.add(&Labels::new([("__name__", "up"), ("job", "b")]), 0, 3.0);
+        let job_a = Matchers::new(vec![Matcher::new(MatchOp::Equal, "job", "a")]);
+        let got: Vec<_> = st
+            .select(None, &job_a, 0, 0)
+            .iter()
+            .map(|v| v.labels.clone())
+            .collect();
+        assert_eq!(got, [up_a.clone(), other_a]);
+        let no_x = job_a.append(Matcher::new(MatchOp::Equal, "x", ""));
+        let got: Vec<_> = st
+            .select(None, &no_x, 0, 0)
+            .iter()
+            .map(|v| v.labels.clone())
+            .collect();
+        assert_eq!(got, [up_a]);
+        let missing = Matchers::new(vec![Matcher::new(MatchOp::Equal, "job", "zzz")]);
+        assert!(st.select(Some("up"), &missing, 0, 0).is_empty());
     }
 }
