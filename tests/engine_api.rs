@@ -117,6 +117,12 @@ fn left_open_ranges_exclude_the_left_end() {
     let sq = parse("count_over_time(x{k=\"a\"}[2m:1m])").unwrap();
     assert_eq!(vector(closed.instant(&st, &sq, 300_000).unwrap())[0].v, 3.0);
     assert_eq!(vector(open.instant(&st, &sq, 300_000).unwrap())[0].v, 2.0);
+    // A bare subquery keeps its left-end step, as Prometheus 3 does.
+    let bare = parse("x{k=\"a\"}[2m:1m]").unwrap();
+    match open.instant(&st, &bare, 300_000).unwrap() {
+        Value::Matrix(m) => assert_eq!(m[0].points.len(), 3),
+        other => panic!("{other:?}"),
+    }
 }
 
 #[test]

@@ -73,9 +73,8 @@ impl<'a> Evaluator<'a> {
             Expr::Aggregate(a) => aggregate::eval(self, a, ts),
             Expr::Call(c) => functions::call(self, c, ts),
             Expr::VectorSelector(vs) => Ok(Value::Vector(selector::instant(self, vs, ts, false)?)),
-            Expr::MatrixSelector(_) | Expr::Subquery(_) => {
-                Ok(Value::Matrix(self.range_arg(expr, ts)?.series))
-            }
+            Expr::MatrixSelector(_) => Ok(Value::Matrix(self.range_arg(expr, ts)?.series)),
+            Expr::Subquery(sq) => Ok(Value::Matrix(subquery::eval(self, sq, ts)?.series)),
             Expr::Extension(e) => Err(EvalError::Unsupported(format!(
                 "extension expression {}",
                 e.expr.name()
@@ -87,7 +86,17 @@ impl<'a> Evaluator<'a> {
     pub(crate) fn range_arg(&self, expr: &Expr, ts: i64) -> Result<RangeArg, EvalError> {
         match unwrap_parens(expr) {
             Expr::MatrixSelector(ms) => selector::range(self, &ms.vs, duration_ms(&ms.range), ts),
-            Expr::Subquery(sq) => subquery::eval(self, sq, ts),
+            Expr::Subquery(sq) => {
+                let mut arg = subquery::eval(self, sq, ts)?;
+                if self.opts.left_open_ranges {
+                    let start = arg.end_ms - arg.range_ms;
+                    for s in &mut arg.series {
+                        s.points.retain(|p| p.t > start);
+                    }
+                    arg.series.retain(|s| !s.points.is_empty());
+                }
+                Ok(arg)
+            }
             other => Err(EvalError::UnexpectedType {
                 expected: "matrix",
                 got: value_type_name(other),

@@ -1,8 +1,9 @@
 //! Subqueries `expr[range:step]`: the inner expression evaluated at absolutely aligned steps.
 //!
 //! Steps are the multiples of the step (default: [`super::EngineOptions::default_subquery_step_ms`]) inside
-//! `[end - range, end]` (left end excluded with left-open ranges), where `end` is the evaluation time with `@` and
-//! `offset` applied. Must not: evaluate more than `max_steps` steps.
+//! `[end - range, end]`, where `end` is the evaluation time with `@` and `offset` applied. With left-open ranges the
+//! step on the left end is still evaluated (as in Prometheus 3) and dropped only when a function reads the
+//! subquery as its range argument. Must not: evaluate more than `max_steps` steps.
 
 use promql_parser::parser::SubqueryExpr;
 
@@ -25,7 +26,7 @@ pub(crate) fn eval(ev: &Evaluator<'_>, sq: &SubqueryExpr, ts: i64) -> Result<Ran
     }
     let lo = end.saturating_sub(range_ms);
     let mut start = lo.div_euclid(step) * step;
-    if start < lo || (ev.opts.left_open_ranges && start == lo) {
+    if start < lo {
         start += step;
     }
     let steps = step_count(start, end, step, ev.opts.max_steps)?;
