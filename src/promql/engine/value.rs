@@ -1,0 +1,248 @@
+//! Value types of the evaluator: label sets, samples, series and query results, plus the staleness marker.
+//!
+//! Must not: know about expressions or storage; these are plain data with Prometheus' printing conventions.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::Arc;
+
+/// Label holding the metric name.
+pub const METRIC_NAME: &str = "__name__";
+
+/// Prometheus' staleness marker: a NaN with this exact bit pattern ends a series for instant selectors and is
+/// skipped by range selectors.
+pub const STALE_NAN: f64 = f64::from_bits(0x7ff0_0000_0000_0002);
+
+/// Whether `v` is the staleness marker (compares bits: any other NaN is an ordinary value).
+pub fn is_stale_nan(v: f64) -> bool {
+    v.to_bits() == STALE_NAN.to_bits()
+}
+
+/// A label set: pairs sorted by name, names unique, no empty values (an empty value means "absent").
+/// Cloning is cheap (shared); changing a shared set copies it first.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Labels(Arc<Vec<(String, String)>>);
+
+impl Labels {
+    /// Builds a label set; pairs are sorted, a later duplicate name wins, empty values are dropped.
+    pub fn new<K: Into<String>, V: Into<String>>(pairs: impl IntoIterator<Item = (K, V)>) -> Self {
+        let mut out = Labels::default();
+        for (k, v) in pairs {
+            out.set(&k.into(), &v.into());
+        }
+        out
+    }
+
+    /// The value of `name`, if present.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .binary_search_by(|(k, _)| k.as_str().cmp(name))
+            .ok()
+            .map(|i| self.0[i].1.as_str())
+    }
+
+    /// The value of `name`, or "" when absent (PromQL treats both alike).
+    pub fn value(&self, name: &str) -> &str {
+        self.get(name).unwrap_or("")
+    }
+
+    /// The metric name, if any.
+    pub fn name(&self) -> Option<&str> {
+        self.get(METRIC_NAME)
+    }
+
+    /// Sets `name` to `value`; an empty value removes the label.
+    pub fn set(&mut self, name: &str, value: &str) {
+        match self.0.binary_search_by(|(k, _)| k.as_str().cmp(name)) {
+            Ok(i) if value.is_empty() => {
+                Arc::make_mut(&mut self.0).remove(i);
+            }
+            Ok(i) if self.0[i].1 == value => {}
+            Ok(i) => Arc::make_mut(&mut self.0)[i].1 = value.to_string(),
+            Err(_) if value.is_empty() => {}
+            Err(i) => Arc::make_mut(&mut self.0).insert(i, (name.to_string(), value.to_string())),
+        }
+    }
+
+    /// Removes `name` if present.
+    pub fn remove(&mut self, name: &str) {
+        if let Ok(i) = self.0.binary_search_by(|(k, _)| k.as_str().cmp(name)) {
+            Arc::make_mut(&mut self.0).remove(i);
+        }
+    }
+
+    /// A copy without the metric name.
+    pub fn without_name(&self) -> Labels {
+        if self.name().is_none() {
+            return self.clone();
+        }
+        self.filtered(|k| k != METRIC_NAME)
+    }
+
+    /// A copy keeping only the labels for which `keep` is true.
+    pub fn filtered(&self, keep: impl Fn(&str) -> bool) -> Labels {
+        Labels(Arc::new(
+            self.0.iter().filter(|(k, _)| keep(k)).cloned().collect(),
+        ))
+    }
+
+    /// A copy with only the labels named in `names`.
+    pub fn keep_only(&self, names: &[String]) -> Labels {
+        self.filtered(|k| names.iter().any(|n| n == k))
+    }
+
+    /// A copy without the labels named in `names`.
+    pub fn without(&self, names: &[String]) -> Labels {
+        self.filtered(|k| !names.iter().any(|n| n == k))
+    }
+
+    /// The pairs, sorted by name.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
+    /// Number of labels.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// True when there are no labels.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// Prints like Prometheus' `labels.Labels.String()`: `{a="1", b="x\"y"}` with Go-quoted values.
+impl fmt::Display for Labels {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("{")?;
+        for (i, (k, v)) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            write!(f, "{k}={}", go_quote(v))?;
+        }
+        f.write_str("}")
+    }
+}
+
+/// Quotes a string the way Go's `strconv.Quote` does for the characters label values usually hold.
+pub(crate) fn go_quote(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
+                out.push_str(&format!("\\x{:02x}", c as u32))
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// One timestamped value of a series.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Point {
+    /// Milliseconds since the Unix epoch.
+    pub t: i64,
+    /// The value; may be NaN, ±Inf or (in storage) [`STALE_NAN`].
+    pub v: f64,
+}
+
+/// One element of an instant vector.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sample {
+    /// The series' labels (the metric name is the `__name__` label).
+    pub labels: Labels,
+    /// Milliseconds since the Unix epoch: the evaluation time for query results.
+    pub t: i64,
+    /// The value.
+    pub v: f64,
+}
+
+/// A series with its points in time order: an element of a range-query result or of a range vector.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Series {
+    /// The series' labels.
+    pub labels: Labels,
+    /// Points sorted by time.
+    pub points: Vec<Point>,
+}
+
+/// The result of evaluating an expression.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    /// A number and the evaluation time (ms).
+    Scalar(f64, i64),
+    /// An instant vector.
+    Vector(Vec<Sample>),
+    /// A range vector (raw points of a range selector or subquery).
+    Matrix(Vec<Series>),
+    /// A string literal.
+    String(String),
+}
+
+impl Value {
+    /// The PromQL type name: `scalar`, `vector`, `matrix` or `string`.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Value::Scalar(..) => "scalar",
+            Value::Vector(_) => "vector",
+            Value::Matrix(_) => "matrix",
+            Value::String(_) => "string",
+        }
+    }
+}
+
+/// Gathers points into series by label set, keeping first-seen order.
+#[derive(Debug, Default)]
+pub(crate) struct SeriesAccumulator {
+    index: HashMap<Labels, usize>,
+    series: Vec<Series>,
+}
+
+impl SeriesAccumulator {
+    pub(crate) fn push(&mut self, labels: &Labels, p: Point) {
+        match self.index.get(labels) {
+            Some(&i) => self.series[i].points.push(p),
+            None => {
+                self.index.insert(labels.clone(), self.series.len());
+                self.series.push(Series {
+                    labels: labels.clone(),
+                    points: vec![p],
+                });
+            }
+        }
+    }
+
+    pub(crate) fn into_series(self) -> Vec<Series> {
+        self.series
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_sorted_unique_and_printed_like_go() {
+        let l = Labels::new([("b", "x\"y"), ("a", "1"), ("a", "2"), ("c", "")]);
+        assert_eq!(l.to_string(), r#"{a="2", b="x\"y"}"#);
+        assert_eq!(l.get("a"), Some("2"));
+        assert_eq!(l.value("c"), "");
+    }
+
+    #[test]
+    fn stale_nan_is_a_specific_nan() {
+        assert!(is_stale_nan(STALE_NAN));
+        assert!(!is_stale_nan(f64::NAN));
+        assert!(STALE_NAN.is_nan());
+    }
+}
