@@ -103,7 +103,7 @@ pub fn load_text_with_env(
                 report.error(
                     yaml::Pos {
                         line: e.line,
-                        col: 1,
+                        col: e.col,
                     },
                     "",
                     e.to_string(),

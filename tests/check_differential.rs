@@ -348,14 +348,10 @@ fn promtool_and_tocsin_agree_except_listed() {
 }
 
 /// Files whose output differs from promtool's because of a tocsin bug (see `lint_counts_each_duplicate_once`).
-const KNOWN_LINT_BUGS: &[&str] = &[
-    "corpus/rules/monitoring-mixins__cortex__alerts.yaml",
-    "corpus/rules/monitoring-mixins__snmp__alerts.yaml",
-];
+const KNOWN_LINT_BUGS: &[&str] = &[];
 
 /// Three alerts with one name and no labels: promtool 2.42 reports the duplicated name once.
 #[test]
-#[ignore = "bug: src/config/lint.rs duplicate_rules reports every extra copy; promtool 2.42 (checkDuplicates) reports each duplicated name+labels once"]
 fn lint_counts_each_duplicate_once() {
     let promtool = promtool();
     let dir = tempfile::tempdir().expect("tempdir");
@@ -389,7 +385,6 @@ fn lint_counts_each_duplicate_once() {
 /// Integer fields as Go's YAML decoders read them (promtool and vmalert alike): `0x10`, `0o20` and `1.5` (truncated)
 /// are integers; a quoted `"5"` is not.
 #[test]
-#[ignore = "bug: src/config/raw.rs integer() parses the scalar text with str::parse, so YAML hex/octal/float forms are rejected and quoted numbers accepted"]
 fn integer_fields_read_as_go_yaml_reads_them() {
     let promtool = promtool();
     let dir = tempfile::tempdir().expect("tempdir");

@@ -23,7 +23,11 @@ fn check_section(readme: &mut String, marker: &str, table: &str) -> bool {
 fn flag_reference_matches_the_code() {
     let mut readme = std::fs::read_to_string(README).expect("README.md");
     let run_ok = check_section(&mut readme, "run", &markdown(RUN_FLAGS, "-"));
-    let check_ok = check_section(&mut readme, "check", &markdown(tocsin::cli::check::SPECS, "--"));
+    let check_ok = check_section(
+        &mut readme,
+        "check",
+        &markdown(tocsin::cli::check::SPECS, "--"),
+    );
     if run_ok && check_ok {
         return;
     }
@@ -31,5 +35,7 @@ fn flag_reference_matches_the_code() {
         std::fs::write(README, readme).expect("write README.md");
         return;
     }
-    panic!("README.md's flag reference is out of date: run UPDATE_README=1 cargo test --test readme_flags");
+    panic!(
+        "README.md's flag reference is out of date: run UPDATE_README=1 cargo test --test readme_flags"
+    );
 }

@@ -27,10 +27,14 @@ pub fn expand(text: &str, lookup: impl Fn(&str) -> Option<String>) -> Result<Str
             Some(value) => out.push_str(&value),
             None => {
                 let consumed = text.len() - rest.len() + start;
-                let line = text[..consumed].matches('\n').count() + 1;
+                let before = &text[..consumed];
+                let line = before.matches('\n').count() + 1;
+                let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+                let col = before[line_start..].chars().count() + 1;
                 return Err(EnvError {
                     name: name.to_string(),
                     line,
+                    col,
                 });
             }
         }
@@ -46,6 +50,8 @@ pub fn expand(text: &str, lookup: impl Fn(&str) -> Option<String>) -> Result<Str
 pub struct EnvError {
     pub name: String,
     pub line: usize,
+    /// 1-based column of the `%{`.
+    pub col: usize,
 }
 
 #[cfg(test)]
@@ -87,7 +93,8 @@ mod tests {
             err,
             EnvError {
                 name: "MISSING".to_string(),
-                line: 2
+                line: 2,
+                col: 4
             }
         );
     }

@@ -36,21 +36,29 @@ pub struct DuplicateRule {
     pub labels: BTreeMap<String, String>,
 }
 
-/// The rules of one file whose name and labels repeat an earlier rule, one entry per repetition, ordered by name
-/// then labels as promtool orders them.
+/// The name and label sets that more than one rule of the file has, each once, ordered by name then labels as
+/// promtool orders them.
 pub fn duplicate_rules(groups: &[Group]) -> Vec<DuplicateRule> {
     let mut all: Vec<(&str, &BTreeMap<String, String>)> = groups
         .iter()
         .flat_map(|g| g.rules.iter().map(|r| (r.name(), &r.labels)))
         .collect();
     all.sort();
-    all.windows(2)
-        .filter(|w| w[0] == w[1])
-        .map(|w| DuplicateRule {
-            name: w[1].0.to_string(),
-            labels: w[1].1.clone(),
-        })
-        .collect()
+    // promtool reports each repeated name and label set once, however many copies there are.
+    let mut out: Vec<DuplicateRule> = Vec::new();
+    for w in all.windows(2) {
+        let repeated = w[0] == w[1];
+        let already = out
+            .last()
+            .is_some_and(|d| d.name == w[1].0 && &d.labels == w[1].1);
+        if repeated && !already {
+            out.push(DuplicateRule {
+                name: w[1].0.to_string(),
+                labels: w[1].1.clone(),
+            });
+        }
+    }
+    out
 }
 
 /// promtool's text for duplicate findings.

@@ -62,6 +62,8 @@ pub struct RawGroup {
     /// Index in the file (over all YAML documents), for field paths.
     pub index: usize,
     pub pos: Pos,
+    /// Fields whose value had the wrong shape (already reported): validation does not report them again.
+    pub bad_fields: Vec<&'static str>,
     pub name: Option<Sp<String>>,
     pub interval: Option<Sp<String>>,
     pub cron: Option<Sp<String>>,
@@ -94,6 +96,9 @@ impl RawGroup {
 pub struct RawRule {
     pub index: usize,
     pub pos: Pos,
+    /// Fields whose value had the wrong shape (already reported), or `"rule"` when the rule itself was not a
+    /// mapping: validation does not report them again.
+    pub bad_fields: Vec<&'static str>,
     pub record: Option<Sp<String>>,
     pub alert: Option<Sp<String>>,
     pub expr: Option<Sp<String>>,
@@ -123,6 +128,8 @@ pub fn read_groups(documents: &[Node], report: &mut Report) -> Vec<RawGroup> {
         if doc.is_null() {
             continue;
         }
+        report.group = None;
+        report.rule = None;
         for (key, value) in fields(doc, "", "rule file", FILE_FIELDS, report) {
             if key == "groups" {
                 for item in list(value, "groups", report) {
@@ -147,6 +154,9 @@ fn read_group(node: &Node, index: usize, report: &mut Report) -> RawGroup {
         && let Some((_, v)) = entries.iter().find(|(k, _)| k.as_scalar() == Some("name"))
     {
         g.name = string(v, &format!("{path}.name"), report);
+        if g.name.is_none() {
+            g.bad_fields.push("name");
+        }
         report.group = g.name.as_ref().map(|n| n.value.clone());
     } else {
         report.group = None;
@@ -196,17 +206,34 @@ fn read_rule(node: &Node, index: usize, group_path: &str, report: &mut Report) -
     if let NodeKind::Map(entries) = &node.kind {
         for (k, v) in entries {
             match k.as_scalar() {
-                Some("alert") => r.alert = string(v, &format!("{path}.alert"), report),
-                Some("record") => r.record = string(v, &format!("{path}.record"), report),
+                Some("alert") => {
+                    r.alert = string(v, &format!("{path}.alert"), report);
+                    if r.alert.is_none() {
+                        r.bad_fields.push("alert");
+                    }
+                }
+                Some("record") => {
+                    r.record = string(v, &format!("{path}.record"), report);
+                    if r.record.is_none() {
+                        r.bad_fields.push("record");
+                    }
+                }
                 _ => {}
             }
         }
+    } else {
+        r.bad_fields.push("rule");
     }
     report.rule = Some(r.name().to_string());
     for (key, value) in fields(node, &path, "rule", RULE_FIELDS, report) {
         let p = format!("{path}.{key}");
         match key {
-            "expr" => r.expr = string(value, &p, report),
+            "expr" => {
+                r.expr = string(value, &p, report);
+                if r.expr.is_none() {
+                    r.bad_fields.push("expr");
+                }
+            }
             "for" => r.for_ = duration_text(value, &p, report),
             "keep_firing_for" => r.keep_firing_for = duration_text(value, &p, report),
             "labels" => r.labels = string_map(value, &p, report),
@@ -301,6 +328,33 @@ fn string(node: &Node, path: &str, report: &mut Report) -> Option<Sp<String>> {
     }
 }
 
+/// An integer as Go's YAML decoders read one into an int field: decimal with an optional sign, `0x`/`0o`/`0b`
+/// prefixes, and a float with its fraction dropped.
+fn parse_yaml_int(text: &str) -> Option<i64> {
+    let (negative, body) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text.strip_prefix('+').unwrap_or(text)),
+    };
+    let body = body.replace('_', "");
+    let magnitude = if let Some(hex) = body.strip_prefix("0x") {
+        i64::from_str_radix(hex, 16).ok()
+    } else if let Some(oct) = body.strip_prefix("0o") {
+        i64::from_str_radix(oct, 8).ok()
+    } else if let Some(bin) = body.strip_prefix("0b") {
+        i64::from_str_radix(bin, 2).ok()
+    } else if let Ok(v) = body.parse::<i64>() {
+        Some(v)
+    } else {
+        body.parse::<f64>()
+            .ok()
+            .filter(|f| {
+                f.is_finite() && f.abs() < 9.2e18 && !body.contains(['e', 'E', 'i', 'n', 'N'])
+            })
+            .map(|f| f.trunc() as i64)
+    };
+    magnitude.map(|m| if negative { -m } else { m })
+}
+
 /// A duration's text; null means the field is absent (Go's decoders leave the zero duration), while an empty
 /// quoted string is kept so that validation rejects it as promtool does.
 fn duration_text(node: &Node, path: &str, report: &mut Report) -> Option<Sp<String>> {
@@ -361,8 +415,8 @@ fn integer(node: &Node, path: &str, report: &mut Report) -> Option<Sp<i64>> {
         );
         return None;
     }
-    match node.as_scalar().map(|s| s.replace('_', "").parse::<i64>()) {
-        Some(Ok(value)) => Some(Sp {
+    match node.as_scalar().and_then(parse_yaml_int) {
+        Some(value) => Some(Sp {
             value,
             pos: node.pos,
         }),

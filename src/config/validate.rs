@@ -128,7 +128,9 @@ fn compile_group(
             String::new()
         }
         None => {
-            report.error(g.pos, &format!("{path}.name"), "group name must be set");
+            if !g.bad_fields.contains(&"name") {
+                report.error(g.pos, &format!("{path}.name"), "group name must be set");
+            }
             String::new()
         }
     };
@@ -462,6 +464,10 @@ fn compile_rule(
     report: &mut Report,
 ) -> Option<Rule> {
     let path = format!("{group_path}.rules[{}]", r.index);
+    if r.bad_fields.contains(&"rule") {
+        // Not a mapping: already reported, and nothing else can be said about it.
+        return None;
+    }
     let errors_before = count_errors(report);
     let prom_syntax = match opts.dialect {
         Dialect::Prometheus => DurationSyntax::Prometheus,
@@ -477,7 +483,9 @@ fn compile_rule(
                 "only one of 'record' and 'alert' must be set",
             );
         }
-        (None, None) => report.error(r.pos, &path, "one of 'record' or 'alert' must be set"),
+        (None, None) if !r.bad_fields.iter().any(|f| *f == "alert" || *f == "record") => {
+            report.error(r.pos, &path, "one of 'record' or 'alert' must be set");
+        }
         _ => {}
     }
     let expr = match &r.expr {
@@ -494,11 +502,13 @@ fn compile_rule(
             String::new()
         }
         None => {
-            report.error(
-                r.pos,
-                &format!("{path}.expr"),
-                "field 'expr' must be set in rule",
-            );
+            if !r.bad_fields.contains(&"expr") {
+                report.error(
+                    r.pos,
+                    &format!("{path}.expr"),
+                    "field 'expr' must be set in rule",
+                );
+            }
             String::new()
         }
     };

@@ -102,8 +102,29 @@ pub fn parse_documents(text: &str) -> Result<Vec<Node>, YamlError> {
 struct Builder {
     /// Open collections: the node under construction and, for mappings, a pending key.
     stack: Vec<Open>,
-    anchors: HashMap<usize, Node>,
+    /// Anchored nodes and the number of nodes in each.
+    anchors: HashMap<usize, (Node, usize)>,
     documents: Vec<Node>,
+    /// Nodes read from the text, and nodes copied in by aliases: the latter may not outgrow the former by much,
+    /// so that a few lines of nested aliases cannot expand into gigabytes (a "billion laughs" file).
+    direct_nodes: usize,
+    alias_nodes: usize,
+}
+
+/// Nodes aliases may add beyond ten times the nodes written out.
+const ALIAS_ALLOWANCE: usize = 100_000;
+
+fn node_count(node: &Node) -> usize {
+    match &node.kind {
+        NodeKind::Scalar { .. } => 1,
+        NodeKind::Seq(items) => 1 + items.iter().map(node_count).sum::<usize>(),
+        NodeKind::Map(entries) => {
+            1 + entries
+                .iter()
+                .map(|(k, v)| node_count(k) + node_count(v))
+                .sum::<usize>()
+        }
+    }
 }
 
 struct Open {
@@ -122,6 +143,7 @@ impl Builder {
             | Event::DocumentStart(..)
             | Event::DocumentEnd => {}
             Event::Scalar(value, style, anchor, _tag) => {
+                self.direct_nodes += 1;
                 let quoted = !matches!(style, ScalarStyle::Plain);
                 let node = Node {
                     pos,
@@ -132,34 +154,50 @@ impl Builder {
                 };
                 self.finish(node, anchor)?;
             }
-            Event::SequenceStart(_, anchor, _) => self.stack.push(Open {
-                node: Node {
-                    pos,
-                    kind: NodeKind::Seq(Vec::new()),
-                },
-                anchor,
-                pending_key: None,
-                merged: Vec::new(),
-            }),
-            Event::MappingStart(_, anchor, _) => self.stack.push(Open {
-                node: Node {
-                    pos,
-                    kind: NodeKind::Map(Vec::new()),
-                },
-                anchor,
-                pending_key: None,
-                merged: Vec::new(),
-            }),
+            Event::SequenceStart(_, anchor, _) => {
+                self.direct_nodes += 1;
+                self.stack.push(Open {
+                    node: Node {
+                        pos,
+                        kind: NodeKind::Seq(Vec::new()),
+                    },
+                    anchor,
+                    pending_key: None,
+                    merged: Vec::new(),
+                })
+            }
+            Event::MappingStart(_, anchor, _) => {
+                self.direct_nodes += 1;
+                self.stack.push(Open {
+                    node: Node {
+                        pos,
+                        kind: NodeKind::Map(Vec::new()),
+                    },
+                    anchor,
+                    pending_key: None,
+                    merged: Vec::new(),
+                })
+            }
             Event::SequenceEnd | Event::MappingEnd => {
                 if let Some(open) = self.stack.pop() {
                     self.finish(open.node, open.anchor)?;
                 }
             }
             Event::Alias(id) => {
-                let node = self.anchors.get(&id).cloned().ok_or_else(|| YamlError {
-                    pos,
-                    message: "alias refers to an unknown anchor".to_string(),
-                })?;
+                let Some((node, size)) = self.anchors.get(&id) else {
+                    return Err(YamlError {
+                        pos,
+                        message: "alias refers to an unknown anchor".to_string(),
+                    });
+                };
+                self.alias_nodes += size;
+                if self.alias_nodes > ALIAS_ALLOWANCE + 10 * self.direct_nodes {
+                    return Err(YamlError {
+                        pos,
+                        message: "document contains excessive aliasing".to_string(),
+                    });
+                }
+                let node = node.clone();
                 // The alias keeps the target's content but reports the alias's own position.
                 self.finish(Node { pos, ..node }, 0)?;
             }
@@ -178,7 +216,8 @@ impl Builder {
     /// Attaches a completed node to its parent, or ends a document.
     fn finish(&mut self, node: Node, anchor: usize) -> Result<(), YamlError> {
         if anchor != 0 {
-            self.anchors.insert(anchor, node.clone());
+            let size = node_count(&node);
+            self.anchors.insert(anchor, (node.clone(), size));
         }
         let Some(parent) = self.stack.last_mut() else {
             self.documents.push(node);
@@ -322,6 +361,16 @@ mod tests {
         };
         let pairs: Vec<(&str, &str)> = other.iter().map(|(k, v)| (scalar(k), scalar(v))).collect();
         assert_eq!(pairs, vec![("x", "1"), ("y", "3")]);
+    }
+
+    #[test]
+    fn alias_bombs_are_refused() {
+        let mut text = String::from("a0: &a0 [x, x]\n");
+        for i in 1..30 {
+            text.push_str(&format!("a{i}: &a{i} [*a{p}, *a{p}]\n", p = i - 1));
+        }
+        let err = parse_documents(&text).expect_err("bomb");
+        assert_eq!(err.message, "document contains excessive aliasing");
     }
 
     #[test]
