@@ -8,6 +8,7 @@ pub mod cli;
 pub mod config;
 pub mod datasource;
 pub mod promql;
+pub mod remotewrite;
 pub mod rule;
 pub mod source;
 pub mod template;
