@@ -1,0 +1,346 @@
+//! Remote write against a scripted fake receiver on 127.0.0.1 port 0: headers, body, retry and drop policy,
+//! queue limits, shutdown and concurrency. Assertions are on what the receiver got and on the writer's counters,
+//! never on timing, except upper bounds on shutdown.
+
+mod common_rw;
+
+use common_rw::{FakeReceiver, eventually};
+use std::collections::BTreeMap;
+use std::time::Duration;
+use tocsin::remotewrite::{
+    Auth, DropReason, RemoteWriteSettings, RemoteWriter, Secret, to_write_request,
+};
+use tocsin::rule::labels::from_pairs;
+use tocsin::rule::{STALE_NAN, Sample};
+
+const WAIT: Duration = Duration::from_secs(20);
+
+fn sample(series: &str, value: f64, timestamp_ms: i64) -> Sample {
+    Sample {
+        labels: from_pairs(&[("__name__", "rw_fake"), ("series", series)]),
+        value,
+        timestamp_ms,
+    }
+}
+
+fn samples(n: usize) -> Vec<Sample> {
+    (0..n)
+        .map(|i| {
+            sample(
+                &format!("s{}", i % 3),
+                i as f64,
+                1_700_000_000_000 + i as i64,
+            )
+        })
+        .collect()
+}
+
+/// Fast settings for tests: short flushes and backoff.
+fn settings(url: String) -> RemoteWriteSettings {
+    RemoteWriteSettings {
+        concurrency: 1,
+        flush_interval: Duration::from_millis(50),
+        retry_min_interval: Duration::from_millis(10),
+        retry_max_time: Duration::from_secs(5),
+        send_timeout: Duration::from_secs(5),
+        ..RemoteWriteSettings::new(url)
+    }
+}
+
+/// Settings under which nothing is sent before shutdown: no full batch, no flush tick.
+fn idle_settings(url: String) -> RemoteWriteSettings {
+    RemoteWriteSettings {
+        flush_interval: Duration::from_secs(3600),
+        max_batch_size: 1_000_000,
+        ..settings(url)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn request_has_protocol_headers_auth_and_the_exact_body() {
+    let fake = FakeReceiver::start(&[], None).await;
+    let writer = RemoteWriter::new(RemoteWriteSettings {
+        auth: Auth::Bearer(Secret::Inline("t0ken".into())),
+        headers: vec![("X-Scope-OrgID".into(), Secret::Inline("tenant-1".into()))],
+        ..settings(fake.url() + "/insert/0/prometheus")
+    })
+    .unwrap();
+    let sent = vec![
+        sample("a", 0.1 + 0.2, 1_700_000_000_000),
+        sample("b", f64::NAN, 1_700_000_000_000),
+        sample("a", f64::NEG_INFINITY, 1_700_000_001_000),
+        sample("b", STALE_NAN, 1_700_000_002_000),
+        sample("c", f64::INFINITY, -1),
+    ];
+    writer.push(sent.clone()).unwrap();
+    let req = eventually(WAIT, "one request", || async {
+        fake.requests().first().cloned()
+    })
+    .await;
+
+    assert_eq!(req.method, "POST");
+    assert_eq!(req.path, "/insert/0/prometheus/api/v1/write");
+    assert_eq!(req.header("content-encoding"), Some("snappy"));
+    assert_eq!(req.header("content-type"), Some("application/x-protobuf"));
+    assert_eq!(
+        req.header("x-prometheus-remote-write-version"),
+        Some("0.1.0")
+    );
+    assert_eq!(
+        req.header("user-agent"),
+        Some(concat!("tocsin/", env!("CARGO_PKG_VERSION")))
+    );
+    assert_eq!(req.header("authorization"), Some("Bearer t0ken"));
+    assert_eq!(req.header("x-scope-orgid"), Some("tenant-1"));
+
+    // The decoded body is what the encoder builds, bit for bit (NaN != NaN, so compare the bits).
+    let got = req.decode();
+    let want = to_write_request(&sent);
+    assert_eq!(got.timeseries.len(), 3);
+    for (g, w) in got.timeseries.iter().zip(&want.timeseries) {
+        assert_eq!(g.labels, w.labels);
+        let bits = |ts: &tocsin::remotewrite::proto::TimeSeries| -> Vec<(u64, i64)> {
+            ts.samples
+                .iter()
+                .map(|s| (s.value.to_bits(), s.timestamp))
+                .collect()
+        };
+        assert_eq!(bits(g), bits(w));
+    }
+    assert_eq!(
+        got.timeseries[1].samples[1].value.to_bits(),
+        STALE_NAN.to_bits()
+    );
+    let report = writer.shutdown(Duration::from_secs(5)).await;
+    assert_eq!(report.unsent_rows, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn url_credentials_become_basic_auth() {
+    let fake = FakeReceiver::start(&[], None).await;
+    let url = format!("http://user:pass@{}", fake.addr);
+    let writer = RemoteWriter::new(settings(url)).unwrap();
+    writer.push(samples(1)).unwrap();
+    let req = eventually(WAIT, "one request", || async {
+        fake.requests().first().cloned()
+    })
+    .await;
+    // base64("user:pass")
+    assert_eq!(req.header("authorization"), Some("Basic dXNlcjpwYXNz"));
+    assert_eq!(req.path, "/api/v1/write");
+    writer.shutdown(Duration::from_secs(5)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retries_5xx_and_429_then_delivers_once() {
+    let fake = FakeReceiver::start(&[503, 503, 429], None).await;
+    let writer = RemoteWriter::new(settings(fake.url())).unwrap();
+    writer.push(samples(5)).unwrap();
+    eventually(WAIT, "rows sent", || async {
+        (writer.stats().sent_rows == 5).then_some(())
+    })
+    .await;
+
+    let requests = fake.requests();
+    assert_eq!(requests.len(), 4, "three failures, then the success");
+    assert!(
+        requests.iter().all(|r| r.body == requests[0].body),
+        "every attempt sends the same batch"
+    );
+    let stats = writer.stats();
+    assert_eq!(
+        (
+            stats.requests,
+            stats.retries,
+            stats.dropped_rows,
+            stats.errors
+        ),
+        (4, 3, 0, 0)
+    );
+    writer.shutdown(Duration::from_secs(5)).await;
+    assert_eq!(fake.request_count(), 4, "nothing sent twice");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn other_4xx_drops_the_batch_without_retry() {
+    let fake = FakeReceiver::start(&[400], None).await;
+    let writer = RemoteWriter::new(settings(fake.url())).unwrap();
+    writer.push(samples(3)).unwrap();
+    eventually(WAIT, "rows dropped", || async {
+        (writer.stats().dropped_rows == 3).then_some(())
+    })
+    .await;
+    // The drop is decided after the last attempt, so a retry would already show here.
+    assert_eq!(fake.request_count(), 1);
+    let stats = writer.stats();
+    assert_eq!((stats.sent_rows, stats.errors, stats.retries), (0, 1, 0));
+
+    // The writer carries on with the next batch.
+    writer.push(samples(2)).unwrap();
+    eventually(WAIT, "next rows sent", || async {
+        (writer.stats().sent_rows == 2).then_some(())
+    })
+    .await;
+    writer.shutdown(Duration::from_secs(5)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn network_errors_are_retried_within_the_budget_then_dropped() {
+    // A port that was free a moment ago: connections are refused.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let writer = RemoteWriter::new(RemoteWriteSettings {
+        // Delays 10 + 20 ms fit in 50 ms, the next 40 would not: three attempts in all.
+        retry_min_interval: Duration::from_millis(10),
+        retry_max_time: Duration::from_millis(50),
+        ..settings(format!("http://127.0.0.1:{port}"))
+    })
+    .unwrap();
+    writer.push(samples(4)).unwrap();
+    eventually(WAIT, "rows dropped", || async {
+        (writer.stats().dropped_rows == 4).then_some(())
+    })
+    .await;
+    let stats = writer.stats();
+    assert_eq!(
+        (stats.requests, stats.retries, stats.errors, stats.sent_rows),
+        (3, 2, 1, 0)
+    );
+    writer.shutdown(Duration::from_secs(5)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn full_queue_drops_and_counts_without_blocking() {
+    let fake = FakeReceiver::start(&[], None).await;
+    let writer = RemoteWriter::new(RemoteWriteSettings {
+        max_queue_size: 5,
+        ..idle_settings(fake.url())
+    })
+    .unwrap();
+    writer.push(samples(3)).unwrap();
+    let err = writer.push(samples(4)).unwrap_err();
+    assert_eq!(err.rows, 2);
+    assert_eq!(err.reason, DropReason::QueueFull { capacity: 5 });
+    let stats = writer.stats();
+    assert_eq!((stats.pushes, stats.dropped_rows, stats.errors), (2, 2, 1));
+
+    let report = writer.shutdown(Duration::from_secs(5)).await;
+    assert_eq!((report.flushed_rows, report.unsent_rows), (5, 0));
+    let rows: usize = fake.requests().iter().map(|r| r.rows()).sum();
+    assert_eq!(rows, 5);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_flushes_pending_batches_within_the_bound() {
+    let fake = FakeReceiver::start(&[], None).await;
+    let writer = RemoteWriter::new(RemoteWriteSettings {
+        concurrency: 2,
+        max_batch_size: 1_000_000,
+        ..idle_settings(fake.url())
+    })
+    .unwrap();
+    let handle = writer.handle();
+    handle.push(samples(10)).unwrap();
+    handle.push(samples(7)).unwrap();
+    assert_eq!(handle.queue_len(), 17);
+    assert_eq!(fake.request_count(), 0, "nothing is due before shutdown");
+
+    let report = writer.shutdown(Duration::from_secs(10)).await;
+    assert_eq!(
+        (report.flushed_rows, report.unsent_rows, report.clean),
+        (17, 0, true)
+    );
+    let rows: usize = fake.requests().iter().map(|r| r.rows()).sum();
+    assert_eq!(rows, 17);
+    assert_eq!(
+        handle.push(samples(1)).unwrap_err().reason,
+        DropReason::Closed
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_deadline_cuts_retries_and_reports_unsent_rows() {
+    let fake = FakeReceiver::start(&[], Some(503)).await;
+    let writer = RemoteWriter::new(RemoteWriteSettings {
+        retry_max_time: Duration::from_secs(3600),
+        ..idle_settings(fake.url())
+    })
+    .unwrap();
+    writer.push(samples(6)).unwrap();
+    let started = std::time::Instant::now();
+    let report = writer.shutdown(Duration::from_millis(300)).await;
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(3), "shutdown took {took:?}");
+    assert_eq!(
+        (report.flushed_rows, report.unsent_rows, report.clean),
+        (0, 6, true)
+    );
+    assert!(fake.request_count() >= 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_workers_deliver_every_sample_exactly_once() {
+    let fake = FakeReceiver::start(&[503, 500], None).await;
+    let writer = RemoteWriter::new(RemoteWriteSettings {
+        concurrency: 4,
+        max_batch_size: 7,
+        ..settings(fake.url())
+    })
+    .unwrap();
+    let handle = writer.handle();
+    let mut want: BTreeMap<(String, i64), u64> = BTreeMap::new();
+    for chunk in 0..20 {
+        let batch: Vec<Sample> = (0..50)
+            .map(|i| {
+                sample(
+                    &format!("s{}", i % 5),
+                    f64::from(i),
+                    chunk * 1000 + i64::from(i),
+                )
+            })
+            .collect();
+        for s in &batch {
+            want.insert(
+                (s.labels["series"].clone(), s.timestamp_ms),
+                s.value.to_bits(),
+            );
+        }
+        handle.push(batch).unwrap();
+    }
+    eventually(WAIT, "all rows sent", || async {
+        (writer.stats().sent_rows == 1000).then_some(())
+    })
+    .await;
+    let report = writer.shutdown(Duration::from_secs(5)).await;
+    assert_eq!(report.unsent_rows, 0);
+
+    // Every sample arrives in exactly one acknowledged request (the two failed attempts are resent as they were).
+    let mut got: BTreeMap<(String, i64), u64> = BTreeMap::new();
+    let mut delivered = 0;
+    let requests = fake.requests();
+    for r in requests.iter().skip(2) {
+        for ts in r.decode().timeseries {
+            let series = ts
+                .labels
+                .iter()
+                .find(|l| l.name == "series")
+                .unwrap()
+                .value
+                .clone();
+            for s in ts.samples {
+                delivered += 1;
+                assert!(
+                    got.insert((series.clone(), s.timestamp), s.value.to_bits())
+                        .is_none(),
+                    "duplicate"
+                );
+            }
+        }
+    }
+    assert_eq!(delivered, 1000);
+    assert_eq!(got, want);
+    assert!(requests.len() >= 1000 / 7 + 2);
+}
