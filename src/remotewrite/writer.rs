@@ -14,6 +14,7 @@ use super::stats::{RemoteWriteStats, StatsSnapshot};
 use crate::rule::Sample;
 use reqwest::header::HeaderName;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
@@ -91,6 +92,8 @@ pub struct RemoteWriter {
     workers: JoinSet<()>,
     stop: watch::Sender<Option<Instant>>,
     endpoint: String,
+    /// Rows taken by workers and not yet settled: lost if a worker has to be aborted.
+    in_flight: Arc<AtomicU64>,
 }
 
 impl RemoteWriter {
@@ -130,6 +133,7 @@ impl RemoteWriter {
         let shown = sender.endpoint().to_string();
 
         let (stop, _) = watch::channel(None);
+        let in_flight = Arc::new(AtomicU64::new(0));
         let concurrency = settings.concurrency.max(1);
         let mut workers = JoinSet::new();
         for id in 0..concurrency {
@@ -144,6 +148,7 @@ impl RemoteWriter {
                     .flush_interval
                     .mul_f64((id + 1) as f64 / concurrency as f64),
                 stop: stop.subscribe(),
+                in_flight: in_flight.clone(),
             };
             workers.spawn_on(worker.run(), &runtime);
         }
@@ -154,6 +159,7 @@ impl RemoteWriter {
             workers,
             stop,
             endpoint: shown,
+            in_flight,
         })
     }
 
@@ -186,11 +192,17 @@ impl RemoteWriter {
         })
         .await;
         let clean = joined.is_ok();
+        let stats = &self.handle.stats;
         if !clean {
             workers.abort_all();
+            // Bounded by the number of workers; waits only for the aborts to land.
+            while workers.join_next().await.is_some() {}
+            RemoteWriteStats::add(
+                &stats.dropped_rows,
+                self.in_flight.swap(0, Ordering::Relaxed) as usize,
+            );
         }
         // Whatever is left was not sent in time. `take` empties a closed queue, so this ends.
-        let stats = &self.handle.stats;
         while let Some(batch) = self.handle.queue.take(usize::MAX) {
             RemoteWriteStats::add(&stats.dropped_rows, batch.samples.len());
             self.handle.queue.settle(batch.id, Outcome::Abandoned);
@@ -227,6 +239,7 @@ struct Worker {
     flush_interval: Duration,
     first_flush: Duration,
     stop: watch::Receiver<Option<Instant>>,
+    in_flight: Arc<AtomicU64>,
 }
 
 impl Worker {
@@ -265,6 +278,13 @@ impl Worker {
 
     /// Encodes and sends one batch, racing the shutdown deadline once there is one, and settles it.
     async fn deliver(&mut self, batch: Batch) {
+        let rows = batch.samples.len();
+        self.in_flight.fetch_add(rows as u64, Ordering::Relaxed);
+        self.send_batch(batch).await;
+        self.in_flight.fetch_sub(rows as u64, Ordering::Relaxed);
+    }
+
+    async fn send_batch(&mut self, batch: Batch) {
         let rows = batch.samples.len();
         let body = match encode::encode(&batch.samples) {
             Ok(body) => body,
