@@ -344,3 +344,113 @@ async fn concurrent_workers_deliver_every_sample_exactly_once() {
     assert_eq!(got, want);
     assert!(requests.len() >= 1000 / 7 + 2);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn full_batches_go_at_once_and_the_rest_waits_for_the_flush() {
+    let fake = FakeReceiver::start(&[], None).await;
+    let writer = RemoteWriter::new(RemoteWriteSettings {
+        max_batch_size: 10,
+        ..idle_settings(fake.url())
+    })
+    .unwrap();
+    writer.push(samples(25)).unwrap();
+    eventually(WAIT, "two full batches", || async {
+        (writer.stats().sent_rows == 20).then_some(())
+    })
+    .await;
+    let sizes: Vec<usize> = fake.requests().iter().map(|r| r.rows()).collect();
+    assert_eq!(sizes, vec![10, 10]);
+    assert_eq!(writer.handle().queue_len(), 5);
+
+    let report = writer.shutdown(Duration::from_secs(5)).await;
+    assert_eq!((report.flushed_rows, report.unsent_rows), (5, 0));
+    let sizes: Vec<usize> = fake.requests().iter().map(|r| r.rows()).collect();
+    assert_eq!(sizes, vec![10, 10, 5]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn token_files_are_read_per_request_so_rotation_is_picked_up() {
+    let fake = FakeReceiver::start(&[], None).await;
+    let dir = tempfile::tempdir().unwrap();
+    let token = dir.path().join("token");
+    std::fs::write(&token, "first\n").unwrap();
+    let writer = RemoteWriter::new(RemoteWriteSettings {
+        auth: Auth::Bearer(Secret::File(token.clone())),
+        ..settings(fake.url())
+    })
+    .unwrap();
+    writer.push(samples(1)).unwrap();
+    eventually(WAIT, "first request", || async {
+        (fake.request_count() == 1).then_some(())
+    })
+    .await;
+    std::fs::write(&token, "second").unwrap();
+    writer.push(samples(1)).unwrap();
+    eventually(WAIT, "second request", || async {
+        (fake.request_count() == 2).then_some(())
+    })
+    .await;
+    let auth: Vec<String> = fake
+        .requests()
+        .iter()
+        .map(|r| r.header("authorization").unwrap_or_default().to_string())
+        .collect();
+    assert_eq!(auth, vec!["Bearer first", "Bearer second"]);
+
+    // An unreadable token file drops the batch without retrying: nothing would change on a retry.
+    std::fs::remove_file(&token).unwrap();
+    writer.push(samples(2)).unwrap();
+    eventually(WAIT, "rows dropped", || async {
+        (writer.stats().dropped_rows == 2).then_some(())
+    })
+    .await;
+    assert_eq!(fake.request_count(), 2);
+    writer.shutdown(Duration::from_secs(5)).await;
+}
+
+#[test]
+fn settings_errors_are_reported_at_start() {
+    use tocsin::remotewrite::{RemoteWriteError, TlsSettings};
+    // Outside a runtime.
+    let err = RemoteWriter::new(RemoteWriteSettings::new("http://127.0.0.1:1"))
+        .err()
+        .unwrap();
+    assert!(matches!(err, RemoteWriteError::NoRuntime), "{err}");
+
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let _guard = rt.enter();
+    let start = |s: RemoteWriteSettings| RemoteWriter::new(s).err().map(|e| e.to_string());
+    assert!(
+        start(RemoteWriteSettings::new("not a url"))
+            .unwrap()
+            .contains("-remoteWrite.url")
+    );
+    let bad_header = RemoteWriteSettings {
+        headers: vec![("Bad Header".into(), Secret::Inline("v".into()))],
+        ..RemoteWriteSettings::new("http://127.0.0.1:1")
+    };
+    assert!(start(bad_header).unwrap().contains("header name"));
+    let half_tls = RemoteWriteSettings {
+        tls: TlsSettings {
+            cert_file: Some("/nonexistent/cert.pem".into()),
+            ..TlsSettings::default()
+        },
+        ..RemoteWriteSettings::new("https://127.0.0.1:1")
+    };
+    assert!(start(half_tls).unwrap().contains("must be set together"));
+    let missing_ca = RemoteWriteSettings {
+        tls: TlsSettings {
+            ca_file: Some("/nonexistent/ca.pem".into()),
+            ..TlsSettings::default()
+        },
+        ..RemoteWriteSettings::new("https://127.0.0.1:1")
+    };
+    assert!(
+        start(missing_ca)
+            .unwrap()
+            .contains("-remoteWrite.tlsCAFile")
+    );
+}
