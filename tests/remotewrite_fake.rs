@@ -454,3 +454,56 @@ fn settings_errors_are_reported_at_start() {
             .contains("-remoteWrite.tlsCAFile")
     );
 }
+
+#[tokio::test]
+async fn tls_files_are_loaded() {
+    // A self-signed certificate and key made with openssl, used both as the trusted CA and as the client identity.
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    let status = std::process::Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=tocsin-test",
+        ])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .stderr(std::process::Stdio::null())
+        .status()
+        .expect("openssl is installed");
+    assert!(status.success());
+    let tls = tocsin::remotewrite::TlsSettings {
+        ca_file: Some(cert.clone()),
+        cert_file: Some(cert.clone()),
+        key_file: Some(key.clone()),
+        insecure_skip_verify: false,
+    };
+    let writer = RemoteWriter::new(RemoteWriteSettings {
+        tls,
+        ..settings("https://127.0.0.1:1".into())
+    });
+    writer.unwrap().shutdown(Duration::from_secs(1)).await;
+
+    // A file that is not PEM is refused at start.
+    let garbage = dir.path().join("garbage.pem");
+    std::fs::write(&garbage, "not a certificate").unwrap();
+    let tls = tocsin::remotewrite::TlsSettings {
+        cert_file: Some(garbage.clone()),
+        key_file: Some(garbage),
+        ..Default::default()
+    };
+    let err = RemoteWriter::new(RemoteWriteSettings {
+        tls,
+        ..settings("https://127.0.0.1:1".into())
+    })
+    .err();
+    assert!(err.is_some_and(|e| e.to_string().contains("TLS")));
+}
