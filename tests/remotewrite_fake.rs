@@ -507,3 +507,18 @@ async fn tls_files_are_loaded() {
     .err();
     assert!(err.is_some_and(|e| e.to_string().contains("TLS")));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn huge_durations_do_not_overflow() {
+    let fake = FakeReceiver::start(&[], None).await;
+    let writer = RemoteWriter::new(RemoteWriteSettings {
+        flush_interval: Duration::MAX,
+        retry_max_time: Duration::MAX,
+        send_timeout: Duration::MAX,
+        ..settings(fake.url())
+    })
+    .unwrap();
+    writer.push(samples(3)).unwrap();
+    let report = writer.shutdown(Duration::MAX).await;
+    assert_eq!((report.flushed_rows, report.unsent_rows), (3, 0));
+}

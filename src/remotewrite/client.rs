@@ -175,6 +175,9 @@ impl HttpSender {
 
 /// vmalert's policy: start at `min`, double each time, stop once the delays would exceed `max_total`.
 fn backoff(min: Duration, max_total: Duration) -> ExponentialBuilder {
+    // Capped so that backon's sums of delays cannot overflow.
+    let cap = Duration::from_secs(365 * 24 * 3600);
+    let (min, max_total) = (min.min(cap), max_total.min(cap));
     ExponentialBuilder::default()
         .with_min_delay(min)
         .with_factor(2.0)

@@ -22,6 +22,8 @@ use tokio::time::{Instant, MissedTickBehavior};
 
 /// How long shutdown waits, past its deadline, for workers to notice it before aborting them.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(1);
+/// Durations are capped here so that adding them to `Instant::now()` cannot overflow.
+const MAX_WAIT: Duration = Duration::from_secs(365 * 24 * 3600);
 
 /// Why the writer could not start.
 #[derive(Debug, thiserror::Error)]
@@ -136,17 +138,18 @@ impl RemoteWriter {
         let in_flight = Arc::new(AtomicU64::new(0));
         let concurrency = settings.concurrency.max(1);
         let mut workers = JoinSet::new();
+        let flush_interval = settings
+            .flush_interval
+            .clamp(Duration::from_millis(1), MAX_WAIT);
         for id in 0..concurrency {
             let worker = Worker {
                 queue: queue.clone(),
                 sender: sender.clone(),
                 stats: stats.clone(),
                 max_batch: settings.max_batch_size.max(1),
-                flush_interval: settings.flush_interval.max(Duration::from_millis(1)),
+                flush_interval,
                 // Spread the workers' flushes evenly over the interval, as vmalert's per-worker jitter does.
-                first_flush: settings
-                    .flush_interval
-                    .mul_f64((id + 1) as f64 / concurrency as f64),
+                first_flush: flush_interval.mul_f64((id + 1) as f64 / concurrency as f64),
                 stop: stop.subscribe(),
                 in_flight: in_flight.clone(),
             };
@@ -182,7 +185,7 @@ impl RemoteWriter {
     /// it: see [`Outcome::Abandoned`]).
     pub async fn shutdown(mut self, within: Duration) -> ShutdownReport {
         let before = self.handle.stats.snapshot();
-        let deadline = Instant::now() + within;
+        let deadline = Instant::now() + within.min(MAX_WAIT);
         self.stop.send_replace(Some(deadline));
         self.handle.queue.close();
         let mut workers = std::mem::take(&mut self.workers);
