@@ -522,3 +522,87 @@ async fn huge_durations_do_not_overflow() {
     let report = writer.shutdown(Duration::MAX).await;
     assert_eq!((report.flushed_rows, report.unsent_rows), (3, 0));
 }
+
+/// A queue that records how the writer settles each batch: the contract a durable queue relies on.
+struct SettleRecorder {
+    inner: tocsin::remotewrite::MemoryQueue,
+    settled: std::sync::Mutex<Vec<(u64, tocsin::remotewrite::Outcome)>>,
+}
+
+impl tocsin::remotewrite::SampleQueue for SettleRecorder {
+    fn push(&self, samples: Vec<Sample>) -> Result<(), tocsin::remotewrite::Dropped> {
+        self.inner.push(samples)
+    }
+    fn take(&self, max: usize) -> Option<tocsin::remotewrite::Batch> {
+        self.inner.take(max)
+    }
+    fn settle(&self, id: u64, outcome: tocsin::remotewrite::Outcome) {
+        self.settled.lock().unwrap().push((id, outcome));
+    }
+    fn len(&self) -> usize {
+        self.inner.len()
+    }
+    fn close(&self) {
+        self.inner.close()
+    }
+    fn wait_for(&self, min_len: usize) -> tocsin::remotewrite::queue::BoxFuture<'_, ()> {
+        self.inner.wait_for(min_len)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_batch_is_settled_once_with_its_outcome() {
+    use tocsin::remotewrite::Outcome;
+    let recorder = || {
+        std::sync::Arc::new(SettleRecorder {
+            inner: tocsin::remotewrite::MemoryQueue::new(100),
+            settled: std::sync::Mutex::new(Vec::new()),
+        })
+    };
+
+    // Rejected (400), then delivered.
+    let fake = FakeReceiver::start(&[400], None).await;
+    let queue = recorder();
+    let writer = RemoteWriter::with_queue(settings(fake.url()), queue.clone()).unwrap();
+    writer.push(samples(3)).unwrap();
+    eventually(WAIT, "first batch settled", || async {
+        (queue.settled.lock().unwrap().len() == 1).then_some(())
+    })
+    .await;
+    writer.push(samples(3)).unwrap();
+    eventually(WAIT, "second batch settled", || async {
+        (queue.settled.lock().unwrap().len() == 2).then_some(())
+    })
+    .await;
+    writer.shutdown(Duration::from_secs(5)).await;
+    assert_eq!(
+        *queue.settled.lock().unwrap(),
+        vec![(0, Outcome::Rejected), (1, Outcome::Delivered)]
+    );
+
+    // Abandoned at the shutdown deadline: the one in flight and the ones never taken.
+    let fake = FakeReceiver::start(&[], Some(503)).await;
+    let queue = recorder();
+    let writer = RemoteWriter::with_queue(
+        RemoteWriteSettings {
+            max_batch_size: 2,
+            retry_max_time: Duration::from_secs(3600),
+            ..idle_settings(fake.url())
+        },
+        queue.clone(),
+    )
+    .unwrap();
+    writer.push(samples(5)).unwrap();
+    let report = writer.shutdown(Duration::from_millis(200)).await;
+    assert_eq!(report.unsent_rows, 5);
+    let settled = queue.settled.lock().unwrap().clone();
+    assert!(!settled.is_empty());
+    assert!(
+        settled.iter().all(|(_, o)| *o == Outcome::Abandoned),
+        "{settled:?}"
+    );
+    let mut ids: Vec<u64> = settled.iter().map(|(id, _)| *id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), settled.len(), "settled once each: {settled:?}");
+}
