@@ -189,3 +189,124 @@ fn encoded_body_decompresses_to_the_protobuf() {
     let plain = snap::raw::Decoder::new().decompress_vec(&body).unwrap();
     assert_eq!(plain, two_series_protobuf());
 }
+
+/// A small deterministic generator (xorshift64*), so the random test needs no extra crate and always sees the same
+/// cases.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+#[test]
+fn seeded_random_batches_round_trip_as_a_multiset() {
+    let edges = [
+        0.0,
+        -0.0,
+        1.0,
+        -1.0,
+        f64::NAN,
+        STALE_NAN,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::MIN_POSITIVE,
+        f64::MAX,
+        f64::MIN,
+        5e-324,
+    ];
+    let names = ["__name__", "job", "instance", "Zone", "le", "a_b", "x"];
+    let mut rng = Rng(0x5eed_1234_abcd_ef01);
+    for _ in 0..200 {
+        let n = rng.below(40) as usize;
+        let input: Vec<Sample> = (0..n)
+            .map(|_| {
+                let mut labels = Labels::new();
+                for name in names
+                    .iter()
+                    .take(1 + rng.below(names.len() as u64) as usize)
+                {
+                    labels.insert(name.to_string(), format!("v{}", rng.below(3)));
+                }
+                let value = if rng.below(3) == 0 {
+                    edges[rng.below(edges.len() as u64) as usize]
+                } else {
+                    f64::from_bits(rng.next())
+                };
+                let timestamp_ms = rng.below(2_000) as i64 - 1_000;
+                Sample {
+                    labels,
+                    value,
+                    timestamp_ms,
+                }
+            })
+            .collect();
+
+        let body = encode(&input).unwrap();
+        let plain = snap::raw::Decoder::new().decompress_vec(&body).unwrap();
+        let decoded = proto::WriteRequest::decode(plain.as_slice()).unwrap();
+
+        // Oracle: the input as a sorted multiset of (labels, timestamp, value bits); -0.0 is sent as the protobuf
+        // default and so reads back as 0.0.
+        let key = |labels: Vec<(String, String)>, ts: i64, v: f64| {
+            let bits = if v == 0.0 { 0 } else { v.to_bits() };
+            (labels, ts, bits)
+        };
+        let mut want: Vec<_> = input
+            .iter()
+            .map(|s| {
+                key(
+                    s.labels.clone().into_iter().collect(),
+                    s.timestamp_ms,
+                    s.value,
+                )
+            })
+            .collect();
+        let mut got = Vec::new();
+        let mut seen_series = std::collections::HashSet::new();
+        for ts in &decoded.timeseries {
+            let labels: Vec<(String, String)> = ts
+                .labels
+                .iter()
+                .map(|l| (l.name.clone(), l.value.clone()))
+                .collect();
+            assert!(
+                labels.windows(2).all(|w| w[0].0 < w[1].0),
+                "labels sorted and unique: {labels:?}"
+            );
+            assert!(seen_series.insert(labels.clone()), "one entry per series");
+            assert!(
+                ts.samples
+                    .windows(2)
+                    .all(|w| w[0].timestamp <= w[1].timestamp),
+                "timestamp order"
+            );
+            for s in &ts.samples {
+                got.push(key(labels.clone(), s.timestamp, s.value));
+            }
+        }
+        want.sort();
+        got.sort();
+        assert_eq!(got, want);
+    }
+}
+
+#[test]
+fn negative_zero_is_sent_as_the_default_and_reads_back_as_zero() {
+    // proto3 omits a field equal to its default, and -0.0 == 0.0; Prometheus' own (gogo) marshaller does the same.
+    let bytes = to_protobuf(&to_write_request(&[sample(&[("__name__", "z")], -0.0, 0)]));
+    let decoded = proto::WriteRequest::decode(bytes.as_slice()).unwrap();
+    assert_eq!(
+        decoded.timeseries[0].samples[0].value.to_bits(),
+        0.0f64.to_bits()
+    );
+    // Series {labels..}, then an empty Sample: tag 0x12, length 0.
+    assert_eq!(&bytes[bytes.len() - 2..], &[0x12, 0x00]);
+}
