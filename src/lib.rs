@@ -9,6 +9,7 @@ pub mod config;
 pub mod datasource;
 pub mod group;
 pub mod promql;
+pub mod remotewrite;
 pub mod rule;
 pub mod source;
 pub mod template;
