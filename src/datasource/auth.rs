@@ -25,8 +25,9 @@ pub async fn resolve(settings: &DatasourceSettings) -> Result<Resolved, Settings
             (Some(s), None) => s.expose().to_string(),
             (None, None) => String::new(),
         };
-        let header = basic(&user, &pass);
-        let mut secrets = vec![header.clone()];
+        let token = basic_token(&user, &pass);
+        let header = format!("Basic {token}");
+        let mut secrets = vec![token];
         if !pass.is_empty() {
             secrets.push(pass);
         }
@@ -63,7 +64,12 @@ async fn read_trimmed(path: &Path, what: &'static str) -> Result<String, Setting
 
 /// `Basic base64(user:password)`.
 pub fn basic(user: &str, password: &str) -> String {
-    format!("Basic {}", base64(format!("{user}:{password}").as_bytes()))
+    format!("Basic {}", basic_token(user, password))
+}
+
+/// `base64(user:password)`.
+pub fn basic_token(user: &str, password: &str) -> String {
+    base64(format!("{user}:{password}").as_bytes())
 }
 
 /// Standard base64 with padding.

@@ -50,9 +50,8 @@ impl HttpQuerier {
             .build()
             .map_err(|e| SettingsError::Client(error_chain(&e)))?;
         let mut secrets = Vec::new();
-        if let Some((_, pass)) = &endpoint.userinfo
-            && !pass.is_empty()
-        {
+        if let Some((user, pass)) = &endpoint.userinfo {
+            secrets.push(auth::basic_token(user, pass));
             secrets.push(pass.clone());
         }
         if let Some(b) = &settings.basic_auth
@@ -134,7 +133,12 @@ impl HttpQuerier {
 
     async fn attempt(&self, req: &PreparedRequest) -> Result<QueryResult, AttemptError> {
         let url = self.redacted_url();
-        let mut rb = self.client.post(&req.url).body(Vec::new());
+        // Go's client sends `Content-Length: 0` on a POST without a body; hyper does not unless told.
+        let mut rb = self
+            .client
+            .post(&req.url)
+            .header(reqwest::header::CONTENT_LENGTH, "0")
+            .body(Vec::new());
         for (k, v) in &req.headers {
             rb = rb.header(k.as_str(), v.as_str());
         }

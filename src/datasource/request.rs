@@ -3,7 +3,7 @@
 //! `Authorization` value is resolved by the caller and handed in.
 
 use super::InstantQuery;
-use super::settings::{DatasourceSettings, SettingsError};
+use super::settings::{DatasourceSettings, SettingsError, canonical_header_key};
 use reqwest::Url;
 use std::collections::BTreeMap;
 
@@ -184,8 +184,10 @@ pub fn build(
     }
 }
 
-/// Go's `Header.Set`: replaces every value of `name` (case-insensitively), keeping the first position.
+/// Go's `Header.Set`: canonicalises `name`, replaces every value of it (case-insensitively), keeping the first
+/// position.
 fn set_header(headers: &mut Vec<(String, String)>, name: &str, value: &str) {
+    let name = &canonical_header_key(name);
     if let Some(pos) = headers
         .iter()
         .position(|(k, _)| k.eq_ignore_ascii_case(name))
