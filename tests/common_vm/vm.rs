@@ -93,6 +93,16 @@ impl Vm {
             .await
             .expect("import");
         assert!(resp.status().is_success(), "import: {}", resp.status());
+        // Without a flush the first probes see nothing, and VictoriaMetrics caches that empty answer for ~10 s.
+        let resp = self
+            .with_auth(
+                self.client()
+                    .get(format!("{}/internal/force_flush", self.url())),
+            )
+            .send()
+            .await
+            .expect("force_flush");
+        assert!(resp.status().is_success(), "force_flush: {}", resp.status());
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
             let body = self
