@@ -169,11 +169,11 @@ async fn victoria_metrics_answers_are_decoded_and_errors_classified() {
     assert!(err.is_retryable(), "{err:?}");
 }
 
-/// Writes a CA and a server certificate for 127.0.0.1 signed by it; returns (ca, cert, key) paths.
+/// Writes a CA and a server certificate for `vm.internal` (only) signed by it; returns (ca, cert, key) paths.
 fn make_certs(dir: &Path) -> Option<(String, String, String)> {
     let p = |f: &str| dir.join(f).display().to_string();
     let ext = dir.join("ext.cnf");
-    std::fs::write(&ext, "subjectAltName=IP:127.0.0.1,DNS:localhost\n").ok()?;
+    std::fs::write(&ext, "subjectAltName=DNS:vm.internal\n").ok()?;
     let steps: Vec<Vec<String>> = vec![
         vec![
             "req",
@@ -247,7 +247,7 @@ fn make_certs(dir: &Path) -> Option<(String, String, String)> {
 }
 
 #[tokio::test]
-async fn tls_with_a_ca_file_a_wrong_ca_and_insecure_mode() {
+async fn tls_with_a_ca_file_a_server_name_a_wrong_ca_and_insecure_mode() {
     if !Path::new(common_vm::vm::BINARY).exists() {
         eprintln!("skipping: {} not installed", common_vm::vm::BINARY);
         return;
@@ -271,12 +271,19 @@ async fn tls_with_a_ca_file_a_wrong_ca_and_insecure_mode() {
     vm.seed(&format!("tls_probe 1 {t}\n"), "tls_probe", t / 1000 + 5, 1)
         .await;
 
+    // The certificate names vm.internal, not 127.0.0.1: verification is on, and fails without a server name.
     let mut s = DatasourceSettings::new(vm.url());
     s.tls.ca_file = Some(ca.clone().into());
     s.timeout = Some(Duration::from_secs(10));
+    let err = run(s.clone(), "tls_probe", t + 5_000, &[])
+        .await
+        .expect_err("name mismatch");
+    assert!(err.is_retryable(), "{err:?}");
+
+    s.tls.server_name = Some("vm.internal".into());
     let r = run(s.clone(), "tls_probe", t + 5_000, &[])
         .await
-        .expect("trusted CA");
+        .expect("trusted CA and server name");
     assert_eq!(r.samples.len(), 1);
 
     // The server's own certificate is not a CA: verification fails, as a network-level (retryable) error.
@@ -287,7 +294,23 @@ async fn tls_with_a_ca_file_a_wrong_ca_and_insecure_mode() {
     assert!(err.is_retryable(), "{err:?}");
 
     s.tls.ca_file = None;
+    s.tls.server_name = None;
     s.tls.insecure_skip_verify = true;
-    let r = run(s, "tls_probe", t + 5_000, &[]).await.expect("insecure");
+    let r = run(s.clone(), "tls_probe", t + 5_000, &[])
+        .await
+        .expect("insecure");
     assert_eq!(r.samples.len(), 1);
+
+    // A client certificate loads (the server does not ask for one, so the query still works); a bad key does not.
+    s.tls.cert_file = Some(cert.clone().into());
+    s.tls.key_file = Some(key.clone().into());
+    let r = run(s.clone(), "tls_probe", t + 5_000, &[])
+        .await
+        .expect("client cert");
+    assert_eq!(r.samples.len(), 1);
+    s.tls.key_file = Some(ca.clone().into());
+    assert!(matches!(
+        HttpQuerier::new(s),
+        Err(tocsin::datasource::SettingsError::Tls(_))
+    ));
 }

@@ -21,6 +21,8 @@ pub struct HttpQuerier {
     settings: DatasourceSettings,
     endpoint: Endpoint,
     client: reqwest::Client,
+    /// With `-datasource.tlsServerName` on an https URL: (the server name, the URL's original `Host` value).
+    server_name: Option<(String, String)>,
     /// Secrets known up front (password, token, URL password, header values) to scrub from messages.
     secrets: Vec<String>,
 }
@@ -46,6 +48,24 @@ impl HttpQuerier {
                 settings.max_idle_connections
             });
         builder = super::tls::apply(builder, &settings.tls)?;
+        let server_name = match (&settings.tls.server_name, endpoint.base.host_str()) {
+            (Some(name), Some(host)) if endpoint.base.scheme() == "https" && !name.is_empty() => {
+                let real_host = host
+                    .trim_start_matches('[')
+                    .trim_end_matches(']')
+                    .to_string();
+                builder = builder.dns_resolver(super::tls::ServerNameResolver {
+                    server_name: name.clone(),
+                    real_host,
+                });
+                let host_header = match endpoint.base.port() {
+                    Some(p) => format!("{host}:{p}"),
+                    None => host.to_string(),
+                };
+                Some((name.clone(), host_header))
+            }
+            _ => None,
+        };
         let client = builder
             .build()
             .map_err(|e| SettingsError::Client(error_chain(&e)))?;
@@ -74,6 +94,7 @@ impl HttpQuerier {
             settings,
             endpoint,
             client,
+            server_name,
             secrets,
         })
     }
@@ -134,9 +155,23 @@ impl HttpQuerier {
     async fn attempt(&self, req: &PreparedRequest) -> Result<QueryResult, AttemptError> {
         let url = self.redacted_url();
         // Go's client sends `Content-Length: 0` on a POST without a body; hyper does not unless told.
-        let mut rb = self
-            .client
-            .post(&req.url)
+        let mut rb = match &self.server_name {
+            None => self.client.post(&req.url),
+            Some((name, host_header)) => {
+                let mut url = reqwest::Url::parse(&req.url).map_err(|e| {
+                    AttemptError::Final(QueryError::Permanent(format!("bad request URL: {e}")))
+                })?;
+                url.set_host(Some(name)).map_err(|e| {
+                    AttemptError::Final(QueryError::Permanent(format!(
+                        "bad -datasource.tlsServerName: {e}"
+                    )))
+                })?;
+                self.client
+                    .post(url)
+                    .header(reqwest::header::HOST, host_header.as_str())
+            }
+        };
+        rb = rb
             .header(reqwest::header::CONTENT_LENGTH, "0")
             .body(Vec::new());
         for (k, v) in &req.headers {

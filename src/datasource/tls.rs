@@ -54,3 +54,32 @@ fn read(path: &Path, what: &'static str) -> Result<Vec<u8>, SettingsError> {
         reason: e.kind().to_string(),
     })
 }
+
+/// `-datasource.tlsServerName` the way Go's `tls.Config.ServerName` behaves: the TLS handshake (SNI and certificate
+/// verification) uses the configured name while the connection still goes to the URL's host. reqwest takes the
+/// TLS name from the request URL, so the querier puts the server name in the URL, sends the original `Host`
+/// header, and this resolver maps the server name back to the URL's host.
+pub struct ServerNameResolver {
+    pub server_name: String,
+    /// The URL's host (a name or an IP literal, without brackets).
+    pub real_host: String,
+}
+
+impl reqwest::dns::Resolve for ServerNameResolver {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let target = if name.as_str().eq_ignore_ascii_case(&self.server_name) {
+            self.real_host.clone()
+        } else {
+            name.as_str().to_string()
+        };
+        Box::pin(async move {
+            let addrs: Vec<std::net::SocketAddr> = match target.parse::<std::net::IpAddr>() {
+                Ok(ip) => vec![std::net::SocketAddr::new(ip, 0)],
+                Err(_) => tokio::net::lookup_host((target.as_str(), 0))
+                    .await?
+                    .collect(),
+            };
+            Ok(Box::new(addrs.into_iter()) as reqwest::dns::Addrs)
+        })
+    }
+}
