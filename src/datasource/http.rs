@@ -133,14 +133,14 @@ impl HttpQuerier {
             }
         };
         let out = match self.settings.timeout {
-            Some(t) => match tokio::time::timeout(t, run).await {
+            Some(t) if !t.is_zero() => match tokio::time::timeout(t, run).await {
                 Ok(r) => r,
                 Err(_) => Err(QueryError::Retryable(format!(
                     "query to {} timed out after {t:?}",
                     self.redacted_url()
                 ))),
             },
-            None => run.await,
+            _ => run.await,
         };
         out.map_err(|e| match e {
             QueryError::Retryable(m) => QueryError::Retryable(scrub(&m, &secrets)),

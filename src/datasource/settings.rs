@@ -90,7 +90,7 @@ pub struct DatasourceSettings {
     pub bearer: Option<BearerToken>,
     pub tls: TlsSettings,
     /// Bounds one query, its retry included. vmalert has no such limit; the default (1m) is longer than vmselect's
-    /// `-search.maxQueryDuration` (30s) so the server's own error arrives first. `None` disables it.
+    /// `-search.maxQueryDuration` (30s) so the server's own error arrives first. `None` or zero disables it.
     pub timeout: Option<Duration>,
     /// `-datasource.maxIdleConnections` (100).
     pub max_idle_connections: usize,
