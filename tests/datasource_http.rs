@@ -254,9 +254,14 @@ async fn error_messages_never_contain_secrets() {
             }),
         ),
     ];
+    let group_headers = vec![(
+        "Authorization".to_string(),
+        "Bearer grp-t0ken-secret".to_string(),
+    )];
     for (name, secrets, configure) in &cases {
         let mut secrets = secrets.clone();
         secrets.push("api-key-secret");
+        secrets.push("grp-t0ken-secret");
         let echo = format!("you sent {}", secrets.join(" "));
         let mut targets = Vec::new();
         for status in [401, 502] {
@@ -272,8 +277,12 @@ async fn error_messages_never_contain_secrets() {
             s.headers = parse_headers("X-Api-Key: api-key-secret").unwrap();
             s.timeout = Some(Duration::from_millis(300));
             configure(&mut s);
-            let curl = s.curl_command(&q("up"));
-            let err = querier(s).query(q("up")).await.expect_err(name);
+            let query = InstantQuery {
+                headers: &group_headers,
+                ..q("up")
+            };
+            let curl = s.curl_command(&query);
+            let err = querier(s).query(query.clone()).await.expect_err(name);
             let text = format!("{err} {err:?}");
             for secret in &secrets {
                 assert!(

@@ -39,7 +39,10 @@ impl HttpQuerier {
     pub fn new(settings: DatasourceSettings) -> Result<Self, SettingsError> {
         settings.validate()?;
         let endpoint = Endpoint::parse(&settings)?;
+        // vmalert's transport is HTTP/1.1 only (`httputil.NewTransport(false, …)`); so is this one, which also keeps
+        // the dropped-connection errors the retry looks for those of HTTP/1.1.
         let mut builder = reqwest::Client::builder()
+            .http1_only()
             .user_agent(concat!("tocsin/", env!("CARGO_PKG_VERSION")))
             .pool_idle_timeout(settings.idle_conn_timeout)
             .pool_max_idle_per_host(if settings.disable_keep_alive {
@@ -82,13 +85,7 @@ impl HttpQuerier {
         if let Some(super::settings::BearerToken::Token(t)) = &settings.bearer {
             secrets.push(t.expose().to_string());
         }
-        secrets.extend(
-            settings
-                .headers
-                .iter()
-                .filter(|(k, _)| super::settings::is_secret_header(k))
-                .map(|(_, v)| v.clone()),
-        );
+        secrets.extend(secret_header_values(&settings.headers));
         secrets.retain(|s| !s.is_empty());
         Ok(HttpQuerier {
             settings,
@@ -106,6 +103,8 @@ impl HttpQuerier {
     /// Runs one instant query; see the module docs for retry and timeout behaviour.
     pub async fn query_instant(&self, query: &InstantQuery<'_>) -> Result<QueryResult, QueryError> {
         let mut secrets = self.secrets.clone();
+        secrets.extend(secret_header_values(query.headers));
+        secrets.retain(|s| !s.is_empty());
         let run = async {
             let resolved = auth::resolve(&self.settings)
                 .await
@@ -295,6 +294,21 @@ fn is_dropped(e: &reqwest::Error) -> bool {
         src = s.source();
     }
     false
+}
+
+/// Values of secret-looking headers (`Authorization`, `X-Api-Key`, …), and of each the part after a scheme word
+/// (`Bearer <token>`), since servers tend to echo only that part.
+fn secret_header_values(headers: &[(String, String)]) -> Vec<String> {
+    let mut out = Vec::new();
+    for (k, v) in headers {
+        if super::settings::is_secret_header(k) {
+            out.push(v.clone());
+            if let Some((_, rest)) = v.split_once(' ') {
+                out.push(rest.trim().to_string());
+            }
+        }
+    }
+    out
 }
 
 /// Replaces every known secret in `msg` with `<secret>`.
