@@ -96,7 +96,7 @@ async fn tocsin_request(
 
 /// Method, path, query string without `time`, and headers without the normalised ones, sorted.
 fn normalise(r: &Recorded) -> (String, Vec<(String, String)>) {
-    let line = r.request_line.replace(|c: char| c == '\r', "");
+    let line = r.request_line.replace('\r', "");
     let (method_target, _) = line.rsplit_once(' ').unwrap();
     let (path, query) = method_target.split_once('?').unwrap_or((method_target, ""));
     let query: Vec<&str> = query
