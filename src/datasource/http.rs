@@ -241,23 +241,31 @@ fn truncated(body: &[u8]) -> String {
 
 /// The error and its sources joined by `: `, with reqwest's URL removed (it may carry query-string secrets).
 fn error_chain(e: &reqwest::Error) -> String {
-    let mut out = if e.is_timeout() {
-        "timed out".to_string()
+    let mut parts: Vec<String> = Vec::new();
+    if e.is_timeout() {
+        parts.push("timed out".into());
     } else if e.is_connect() {
-        "cannot connect".to_string()
-    } else {
-        "request failed".to_string()
-    };
+        parts.push("cannot connect".into());
+    }
     let mut src = e.source();
     while let Some(s) = src {
         let text = s.to_string();
-        if !out.ends_with(&text) {
-            out.push_str(": ");
-            out.push_str(&text);
+        if !parts.iter().any(|p| p.ends_with(&text)) {
+            parts.push(text);
         }
         src = s.source();
     }
-    out
+    if parts.is_empty() {
+        // reqwest's own message, without the URL it would append.
+        let mut plain = e.to_string();
+        if let Some(url) = e.url() {
+            plain = plain
+                .replace(&format!(" ({url})"), "")
+                .replace(url.as_str(), "<url>");
+        }
+        parts.push(plain);
+    }
+    parts.join(": ")
 }
 
 /// vmalert retries once on EOF, unexpected EOF, "broken pipe" and "reset by peer": a connection something in the
