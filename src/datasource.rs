@@ -48,3 +48,15 @@ pub trait Querier: Send + Sync {
         query: InstantQuery<'a>,
     ) -> BoxFuture<'a, Result<QueryResult, QueryError>>;
 }
+
+pub mod auth;
+pub mod decode;
+pub mod http;
+pub mod request;
+pub mod settings;
+mod tls;
+
+pub use http::HttpQuerier;
+pub use settings::{
+    BasicAuth, BearerToken, DatasourceSettings, Secret, SettingsError, TlsSettings,
+};
