@@ -1,0 +1,421 @@
+//! vmalert's raw flags resolved into the settings `tocsin run` works with: durations parsed, lists split, auth and
+//! TLS assembled per output, vmalert's startup refusals applied. Pure: reads no files and opens no sockets (files
+//! named by flags are read later, on every request, so rotated secrets are picked up).
+
+use super::flags::ParsedFlags;
+use crate::config::duration::DurationSyntax;
+use crate::config::{Dialect, Duration, Group, LoadOptions};
+use crate::datasource::settings as ds;
+use crate::remotewrite::{self, RemoteWriteSettings};
+use crate::rule::Labels;
+use std::path::PathBuf;
+
+/// Everything `tocsin run` needs, resolved.
+#[derive(Debug, Clone)]
+pub struct RunSettings {
+    pub rule_patterns: Vec<String>,
+    pub template_patterns: Vec<String>,
+    pub load: LoadOptions,
+    pub eval_delay_ms: i64,
+    pub resend_delay_ms: i64,
+    pub max_resolve_ms: i64,
+    pub results_limit: usize,
+    pub max_start_delay_ms: i64,
+    pub external_labels: Labels,
+    pub external_url: Option<String>,
+    pub alert_source: Option<String>,
+    pub alertgroup_label: bool,
+    pub datasource: ds::DatasourceSettings,
+    pub notifier_urls: Vec<String>,
+    pub notifier_blackhole: bool,
+    pub notifier_send_timeout: std::time::Duration,
+    pub remote_write: Option<RemoteWriteSettings>,
+    pub http_listen_addr: String,
+    pub logger_level: String,
+    pub logger_json: bool,
+}
+
+/// Resolves the command line. Errors name the flag and say what is expected.
+pub fn resolve(p: &ParsedFlags) -> Result<RunSettings, String> {
+    let dur = |name: &str, default: Duration| -> Result<Duration, String> {
+        match p.value(name) {
+            None => Ok(default),
+            Some(v) => {
+                Duration::parse(v, DurationSyntax::MetricsQl).map_err(|e| format!("-{name}: {e}"))
+            }
+        }
+    };
+    let int = |name: &str, default: i64| -> Result<i64, String> {
+        match p.value(name) {
+            None => Ok(default),
+            Some(v) => v
+                .parse()
+                .map_err(|_| format!("-{name}: expected an integer, got {v:?}")),
+        }
+    };
+    let load = LoadOptions {
+        dialect: Dialect::Vmalert,
+        default_interval: dur("evaluationInterval", Duration::from_secs(60))?,
+        validate_expressions: p.bool("rule.validateExpressions", true)?,
+        validate_templates: p.bool("rule.validateTemplates", true)?,
+        expand_env: true,
+    };
+    if load.default_interval.as_millis() <= 0 {
+        return Err("-evaluationInterval: must be positive".to_string());
+    }
+
+    let mut external_labels = Labels::new();
+    for pair in p.list("external.label") {
+        let Some((k, v)) = pair.split_once('=') else {
+            return Err(format!(
+                "-external.label: {pair:?} must be written as name=value"
+            ));
+        };
+        if !crate::config::names::is_valid_label_name(k) {
+            return Err(format!("-external.label: invalid label name {k:?}"));
+        }
+        external_labels.insert(k.to_string(), v.to_string());
+    }
+
+    let url = p.value("datasource.url").unwrap_or_default().to_string();
+    let mut datasource = ds::DatasourceSettings::new(url);
+    datasource.append_type_prefix = p.bool("datasource.appendTypePrefix", false)?;
+    datasource.disable_step_param = p.bool("datasource.disableStepParam", false)?;
+    datasource.disable_path_append = p.bool("remoteRead.disablePathAppend", false)?;
+    if p.value("datasource.queryStep").is_some() {
+        datasource.query_step = to_std(
+            dur("datasource.queryStep", Duration::ZERO)?,
+            "datasource.queryStep",
+        )?;
+    }
+    datasource.round_digits = u32::try_from(int("datasource.roundDigits", 0)?)
+        .map_err(|_| "-datasource.roundDigits: must not be negative".to_string())?;
+    if let Some(h) = p.value("datasource.headers") {
+        datasource.headers =
+            ds::parse_headers(h).map_err(|e| format!("-datasource.headers: {e}"))?;
+    }
+    datasource.basic_auth = datasource_basic_auth(p);
+    datasource.bearer = match (
+        p.value("datasource.bearerToken"),
+        p.value("datasource.bearerTokenFile"),
+    ) {
+        (Some(_), Some(_)) => {
+            return Err(
+                "-datasource.bearerToken and -datasource.bearerTokenFile are mutually exclusive"
+                    .into(),
+            );
+        }
+        (Some(t), None) => Some(ds::BearerToken::Token(ds::Secret::new(t))),
+        (None, Some(f)) => Some(ds::BearerToken::File(PathBuf::from(f))),
+        (None, None) => None,
+    };
+    datasource.tls = ds::TlsSettings {
+        ca_file: p.value("datasource.tlsCAFile").map(PathBuf::from),
+        cert_file: p.value("datasource.tlsCertFile").map(PathBuf::from),
+        key_file: p.value("datasource.tlsKeyFile").map(PathBuf::from),
+        server_name: p.value("datasource.tlsServerName").map(str::to_string),
+        insecure_skip_verify: p.bool("datasource.tlsInsecureSkipVerify", false)?,
+    };
+    if let Some(n) = p.value("datasource.maxIdleConnections") {
+        datasource.max_idle_connections = n
+            .parse()
+            .map_err(|_| format!("-datasource.maxIdleConnections: expected a number, got {n:?}"))?;
+    }
+
+    let remote_write = match p.value("remoteWrite.url") {
+        None | Some("") => None,
+        Some(url) => Some(remote_write_settings(p, url)?),
+    };
+
+    let settings = RunSettings {
+        rule_patterns: p.list("rule"),
+        template_patterns: p.list("rule.templates"),
+        load,
+        eval_delay_ms: dur("rule.evalDelay", Duration::from_secs(30))?.as_millis(),
+        resend_delay_ms: dur("rule.resendDelay", Duration::ZERO)?.as_millis(),
+        max_resolve_ms: dur("rule.maxResolveDuration", Duration::ZERO)?.as_millis(),
+        results_limit: usize::try_from(int("rule.resultsLimit", 0)?)
+            .map_err(|_| "-rule.resultsLimit: must not be negative".to_string())?,
+        max_start_delay_ms: dur("group.maxStartDelay", Duration::from_secs(300))?.as_millis(),
+        external_labels,
+        external_url: p.value("external.url").map(str::to_string),
+        alert_source: p.value("external.alert.source").map(str::to_string),
+        alertgroup_label: !p.bool("disableAlertgroupLabel", false)?,
+        datasource,
+        notifier_urls: p
+            .list("notifier.url")
+            .into_iter()
+            .filter(|u| !u.is_empty())
+            .collect(),
+        notifier_blackhole: p.bool("notifier.blackhole", false)?,
+        notifier_send_timeout: to_std(
+            dur("notifier.sendTimeout", Duration::from_secs(10))?,
+            "notifier.sendTimeout",
+        )?,
+        remote_write,
+        http_listen_addr: p.value("httpListenAddr").unwrap_or(":8880").to_string(),
+        logger_level: p.value("loggerLevel").unwrap_or("INFO").to_string(),
+        logger_json: match p.value("loggerFormat").unwrap_or("default") {
+            "default" => false,
+            "json" => true,
+            other => {
+                return Err(format!(
+                    "-loggerFormat: unknown format {other:?}; want default or json"
+                ));
+            }
+        },
+    };
+    if !settings.notifier_urls.is_empty() && settings.notifier_blackhole {
+        return Err("-notifier.blackhole and -notifier.url are mutually exclusive".to_string());
+    }
+    if p.value("notifier.config").is_some()
+        && (!settings.notifier_urls.is_empty() || settings.notifier_blackhole)
+    {
+        return Err(
+            "-notifier.config is mutually exclusive with -notifier.url and -notifier.blackhole"
+                .to_string(),
+        );
+    }
+    Ok(settings)
+}
+
+fn to_std(d: Duration, name: &str) -> Result<std::time::Duration, String> {
+    d.to_std()
+        .ok_or_else(|| format!("-{name}: must not be negative"))
+}
+
+fn datasource_basic_auth(p: &ParsedFlags) -> Option<ds::BasicAuth> {
+    let username = p.value("datasource.basicAuth.username");
+    let password = p.value("datasource.basicAuth.password");
+    let password_file = p.value("datasource.basicAuth.passwordFile");
+    if username.is_none() && password.is_none() && password_file.is_none() {
+        return None;
+    }
+    Some(ds::BasicAuth {
+        username: username.unwrap_or_default().to_string(),
+        username_file: None,
+        password: password.map(ds::Secret::new),
+        password_file: password_file.map(PathBuf::from),
+    })
+}
+
+fn remote_write_settings(p: &ParsedFlags, url: &str) -> Result<RemoteWriteSettings, String> {
+    let mut rw = RemoteWriteSettings::new(url);
+    let count = |name: &str| -> Result<Option<usize>, String> {
+        p.value(name)
+            .map(|v| {
+                v.parse()
+                    .map_err(|_| format!("-{name}: expected a positive number, got {v:?}"))
+            })
+            .transpose()
+    };
+    let dur = |name: &str| -> Result<Option<std::time::Duration>, String> {
+        p.value(name)
+            .map(|v| {
+                Duration::parse(v, DurationSyntax::MetricsQl)
+                    .map_err(|e| format!("-{name}: {e}"))
+                    .and_then(|d| to_std(d, name))
+            })
+            .transpose()
+    };
+    if let Some(n) = count("remoteWrite.maxQueueSize")? {
+        rw.max_queue_size = n.max(1);
+    }
+    if let Some(n) = count("remoteWrite.maxBatchSize")? {
+        rw.max_batch_size = n.max(1);
+    }
+    if let Some(n) = count("remoteWrite.concurrency")? {
+        rw.concurrency = n.max(1);
+    }
+    if let Some(d) = dur("remoteWrite.flushInterval")? {
+        rw.flush_interval = d;
+    }
+    if let Some(d) = dur("remoteWrite.sendTimeout")? {
+        rw.send_timeout = d;
+    }
+    if let Some(d) = dur("remoteWrite.retryMinInterval")? {
+        rw.retry_min_interval = d;
+    }
+    if let Some(d) = dur("remoteWrite.retryMaxTime")? {
+        rw.retry_max_time = d;
+    }
+    rw.disable_path_append = p.bool("remoteWrite.disablePathAppend", false)?;
+    let secret = |name: &str, file: &str| -> Option<remotewrite::config::Secret> {
+        p.value(name)
+            .map(|v| remotewrite::config::Secret::Inline(v.to_string()))
+            .or_else(|| {
+                p.value(file)
+                    .map(|f| remotewrite::config::Secret::File(PathBuf::from(f)))
+            })
+    };
+    rw.auth = match (
+        p.value("remoteWrite.basicAuth.username"),
+        secret(
+            "remoteWrite.basicAuth.password",
+            "remoteWrite.basicAuth.passwordFile",
+        ),
+        secret("remoteWrite.bearerToken", "remoteWrite.bearerTokenFile"),
+    ) {
+        (Some(_), _, Some(_)) | (_, Some(_), Some(_)) => {
+            return Err(
+                "-remoteWrite.basicAuth.* and -remoteWrite.bearerToken* are mutually exclusive"
+                    .into(),
+            );
+        }
+        (username, Some(password), None) => remotewrite::config::Auth::Basic {
+            username: username.unwrap_or_default().to_string(),
+            password,
+        },
+        (Some(username), None, None) => remotewrite::config::Auth::Basic {
+            username: username.to_string(),
+            password: remotewrite::config::Secret::Inline(String::new()),
+        },
+        (None, None, Some(token)) => remotewrite::config::Auth::Bearer(token),
+        (None, None, None) => remotewrite::config::Auth::None,
+    };
+    if let Some(h) = p.value("remoteWrite.headers") {
+        rw.headers = ds::parse_headers(h)
+            .map_err(|e| format!("-remoteWrite.headers: {e}"))?
+            .into_iter()
+            .map(|(k, v)| (k, remotewrite::config::Secret::Inline(v)))
+            .collect();
+    }
+    rw.tls = remotewrite::config::TlsSettings {
+        ca_file: p.value("remoteWrite.tlsCAFile").map(PathBuf::from),
+        cert_file: p.value("remoteWrite.tlsCertFile").map(PathBuf::from),
+        key_file: p.value("remoteWrite.tlsKeyFile").map(PathBuf::from),
+        insecure_skip_verify: p.bool("remoteWrite.tlsInsecureSkipVerify", false)?,
+    };
+    Ok(rw)
+}
+
+/// vmalert's startup refusals, checked once the rules are loaded.
+pub fn check_outputs(settings: &RunSettings, groups: &[Group]) -> Result<(), String> {
+    if settings.datasource.url.is_empty() {
+        return Err(
+            "-datasource.url is empty; set it to the Prometheus-compatible query API".to_string(),
+        );
+    }
+    let recording = groups
+        .iter()
+        .flat_map(|g| &g.rules)
+        .any(|r| !r.is_alerting());
+    let alerting = groups
+        .iter()
+        .flat_map(|g| &g.rules)
+        .any(|r| r.is_alerting());
+    if recording && settings.remote_write.is_none() {
+        return Err("recording rules are configured but -remoteWrite.url is not set: their results would be lost".into());
+    }
+    if alerting && settings.notifier_urls.is_empty() && !settings.notifier_blackhole {
+        return Err(
+            "alerting rules are configured but no notifier: set -notifier.url (every Alertmanager peer) or -notifier.blackhole"
+                .into(),
+        );
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::flags::parse;
+    use super::super::run_flags::RUN_FLAGS;
+    use super::*;
+    use crate::config::load_text_with_env;
+
+    fn settings(args: &[&str]) -> Result<RunSettings, String> {
+        let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        resolve(&parse(&args, RUN_FLAGS).map_err(|e| e.to_string())?)
+    }
+
+    #[test]
+    fn resolves_vmalert_flags() {
+        let s = settings(&[
+            "-rule=/etc/rules/*.yml",
+            "-datasource.url=http://vmselect:8481/select/0/prometheus",
+            "-datasource.basicAuth.username=u",
+            "-datasource.basicAuth.password=p4ss",
+            "-datasource.queryStep=1m",
+            "-remoteWrite.url=http://vminsert:8480/insert/0/prometheus",
+            "-remoteWrite.maxBatchSize=500",
+            "-remoteWrite.bearerToken=t0ken",
+            "-notifier.url=http://am-0:9093,http://am-1:9093",
+            "-external.label=cluster=eu",
+            "-external.label=replica_set=a",
+            "-evaluationInterval=30s",
+            "-rule.resendDelay=2m",
+            "-disableAlertgroupLabel",
+            "-loggerFormat=json",
+        ])
+        .expect("settings");
+        assert_eq!(s.datasource.query_step, std::time::Duration::from_secs(60));
+        assert_eq!(
+            s.notifier_urls,
+            vec!["http://am-0:9093", "http://am-1:9093"]
+        );
+        assert_eq!(s.external_labels.len(), 2);
+        assert_eq!(s.load.default_interval, Duration::from_secs(30));
+        assert_eq!(s.resend_delay_ms, 120_000);
+        assert!(!s.alertgroup_label && s.logger_json);
+        let rw = s.remote_write.expect("remote write");
+        assert_eq!(rw.max_batch_size, 500);
+        assert!(matches!(rw.auth, remotewrite::config::Auth::Bearer(_)));
+        let debug = format!("{:?}", s.datasource);
+        assert!(!debug.contains("p4ss"), "secrets never print: {debug}");
+    }
+
+    #[test]
+    fn refuses_bad_combinations_with_reasons() {
+        for (args, want) in [
+            (
+                &["-external.label=nolabel"][..],
+                "must be written as name=value",
+            ),
+            (
+                &["-notifier.url=http://a", "-notifier.blackhole"][..],
+                "mutually exclusive",
+            ),
+            (&["-evaluationInterval=soon"][..], "-evaluationInterval"),
+            (&["-loggerFormat=xml"][..], "unknown format"),
+            (
+                &["-remoteWrite.url=http://x", "-remoteWrite.concurrency=many"][..],
+                "-remoteWrite.concurrency",
+            ),
+        ] {
+            let err = settings(args).expect_err("refused");
+            assert!(err.contains(want), "{args:?}: {err}");
+        }
+    }
+
+    #[test]
+    fn startup_refuses_rules_without_their_outputs() {
+        let text = "groups:\n- name: g\n  rules:\n  - record: r\n    expr: up\n  - alert: A\n    expr: up == 0\n";
+        let groups = load_text_with_env("r.yml", text, &LoadOptions::default(), |_| None).groups;
+        let s = settings(&["-datasource.url=http://vm"]).expect("settings");
+        assert!(
+            check_outputs(&s, &groups)
+                .expect_err("no remote write")
+                .contains("-remoteWrite.url")
+        );
+        let s = settings(&["-datasource.url=http://vm", "-remoteWrite.url=http://vm"])
+            .expect("settings");
+        assert!(
+            check_outputs(&s, &groups)
+                .expect_err("no notifier")
+                .contains("-notifier.url")
+        );
+        let s = settings(&[
+            "-datasource.url=http://vm",
+            "-remoteWrite.url=http://vm",
+            "-notifier.blackhole",
+        ])
+        .expect("settings");
+        assert_eq!(check_outputs(&s, &groups), Ok(()));
+        let s = settings(&["-remoteWrite.url=http://vm", "-notifier.blackhole"]).expect("settings");
+        assert!(
+            check_outputs(&s, &groups)
+                .expect_err("no datasource")
+                .contains("-datasource.url")
+        );
+    }
+}
