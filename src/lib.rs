@@ -7,6 +7,7 @@
 pub mod cli;
 pub mod config;
 pub mod datasource;
+pub mod notifier;
 pub mod promql;
 pub mod rule;
 pub mod source;
