@@ -279,7 +279,8 @@ impl AlertmanagerClient {
         let (value, secrets) = match &self.auth {
             Auth::Bearer(token) => {
                 let token = read_secret(token).await.map_err(cred)?;
-                (format!("Bearer {token}"), vec![token])
+                let value = format!("Bearer {token}");
+                (value, vec![token])
             }
             Auth::Basic { username, password } => {
                 let user = read_secret(username).await.map_err(cred)?;
@@ -287,10 +288,10 @@ impl AlertmanagerClient {
                     Some(p) => read_secret(p).await.map_err(cred)?,
                     None => String::new(),
                 };
-                (basic(&user, &pass), vec![pass])
+                basic(&user, &pass)
             }
             Auth::None => match &self.basic_from_url {
-                Some((user, pass)) => (basic(user, pass), vec![pass.clone()]),
+                Some((user, pass)) => basic(user, pass),
                 None => return Ok((None, Vec::new())),
             },
         };
@@ -329,8 +330,10 @@ fn header_pair(name: &str, value: &str) -> Option<(HeaderName, HeaderValue)> {
     Some((n, v))
 }
 
-fn basic(user: &str, pass: &str) -> String {
-    format!("Basic {}", base64(format!("{user}:{pass}").as_bytes()))
+/// The basic auth header value, and the secrets it carries (the password, and the encoded pair).
+fn basic(user: &str, pass: &str) -> (String, Vec<String>) {
+    let encoded = base64(format!("{user}:{pass}").as_bytes());
+    (format!("Basic {encoded}"), vec![pass.to_string(), encoded])
 }
 
 /// Standard base64 with padding (RFC 4648 §4), for the basic auth header.
