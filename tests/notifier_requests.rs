@@ -57,6 +57,10 @@ async fn request_line_headers_and_body() {
     let r = &reqs[0];
     assert_eq!(r.request_line, "POST /prefix/api/v2/alerts HTTP/1.1");
     assert_eq!(r.header("content-type"), ["application/json"]);
+    assert_eq!(
+        r.header("user-agent"),
+        [concat!("tocsin/", env!("CARGO_PKG_VERSION"))]
+    );
     // base64("alice:s3cret")
     assert_eq!(r.header("authorization"), ["Basic YWxpY2U6czNjcmV0"]);
     // Group notifier_headers override the per-URL ones.

@@ -136,7 +136,8 @@ impl AlertmanagerClient {
             headers.insert(n, v);
         }
 
-        let mut builder = reqwest::Client::builder();
+        let mut builder =
+            reqwest::Client::builder().user_agent(concat!("tocsin/", env!("CARGO_PKG_VERSION")));
         let tls = &settings.tls;
         if let Some(name) = &tls.server_name {
             return Err(ClientError::ServerNameUnsupported(name.clone()));

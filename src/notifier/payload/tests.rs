@@ -265,3 +265,80 @@ fn name_sanitising() {
         assert_eq!(sanitize_name(name), want, "{name}");
     }
 }
+
+/// The first request Debian's vmalert 1.79.5 POSTed for this rule (captured on a recording server, 2026-11-25):
+///
+/// ```yaml
+/// - alert: CapTest
+///   expr: vector(1)
+///   labels: {job: node, severity: "it's"}
+///   annotations:
+///     summary: "it's <b>hot</b> & \"q\" température 🔥"
+///     description: "line1\nline2\ttab\bbs"
+/// ```
+/// with `-external.url=http://ext:8880`, group `g1` (interval 2s).
+const VMALERT_1_79_5_CAPTURE: &str = concat!(
+    r#"[{"startsAt":"2026-11-25T04:15:37.887832298Z","#,
+    r#""generatorURL":"http://ext:8880/vmalert/api/v1/alert?group_id=17409925928168291588&alert_id=16264190860043741908","#,
+    r#""endsAt":"2026-11-25T04:15:45.887832298Z","#,
+    r#""labels": {"alertname":"CapTest","alertgroup":"g1","alertname":"CapTest","job":"node","severity":"it\u0027s"},"#,
+    r#""annotations": {"summary":"it\u0027s \u003cb>hot\u003c/b> & \"q\" température 🔥","description":"line1\nline2\ttab\u0008bs"}}]"#
+);
+
+#[test]
+fn differs_from_a_vmalert_1_79_5_capture_only_where_documented() {
+    // 2026-11-25T04:15:37.887Z
+    let fired = 1_795_580_137_887;
+    let mut a = firing(
+        &[
+            ("alertname", "CapTest"),
+            ("alertgroup", "g1"),
+            ("job", "node"),
+            ("severity", "it's"),
+        ],
+        &[
+            ("summary", "it's <b>hot</b> & \"q\" température 🔥"),
+            ("description", "line1\nline2\ttab\u{8}bs"),
+        ],
+    );
+    a.id = 16_264_190_860_043_741_908;
+    a.fired_at = Some(fired);
+    let src = DefaultAlertSource {
+        external_url: "http://ext:8880".to_string(),
+    };
+    let ctx = PayloadContext {
+        now_ms: fired,
+        resolve_after_ms: 8_000,
+        group_id: 17_409_925_928_168_291_588,
+        source: &src,
+    };
+    let ours = String::from_utf8(build(&[&a], &ctx).body.to_vec()).expect("utf-8");
+
+    // The documented differences, applied to the capture:
+    let theirs = VMALERT_1_79_5_CAPTURE
+        // 1. tocsin keeps millisecond timestamps (vmalert 1.79.5 sends its wall clock's nanoseconds);
+        .replace(".887832298Z", ".887Z")
+        // 2. the generator URL path of current vmalert (`/vmalert/alert`), not 1.79.5's JSON API path;
+        .replace("/vmalert/api/v1/alert?", "/vmalert/alert?")
+        // 3. `alertname` once (1.79.5 writes it first and again among the sorted labels);
+        .replace(r#"{"alertname":"CapTest","alertgroup""#, r#"{"alertgroup""#)
+        // 4. backspace as `\b` (current quicktemplate), not `\u0008`.
+        .replace(r"\u0008", r"\b");
+    // 5. Annotations in name order (vmalert ranges over a Go map: random order).
+    let split = |s: &str| -> (String, serde_json::Value) {
+        let at = s.find(r#""annotations": "#).expect("annotations");
+        let v: serde_json::Value = serde_json::from_str(s).expect("json");
+        (s[..at].to_string(), v[0]["annotations"].clone())
+    };
+    let (ours_head, ours_ann) = split(&ours);
+    let (theirs_head, theirs_ann) = split(&theirs);
+    assert_eq!(ours_head, theirs_head);
+    assert_eq!(ours_ann, theirs_ann);
+    assert!(
+        ours.ends_with(concat!(
+            r#""annotations": {"description":"line1\nline2\ttab\bbs","#,
+            r#""summary":"it\u0027s \u003cb>hot\u003c/b> & \"q\" température 🔥"}}]"#
+        )),
+        "{ours}"
+    );
+}
