@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod fake;
+pub mod tls;
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -22,12 +23,33 @@ pub struct Alertmanager {
     pub web_port: u16,
     pub cluster_port: Option<u16>,
     dir: tempfile::TempDir,
+    /// `https` when started with a web config that has TLS.
+    scheme: &'static str,
+    /// For the helper's own reads: trusts any certificate.
+    client: reqwest::Client,
+    /// Basic auth the helper's reads send, when the web config asks for it.
+    basic: Option<(String, String)>,
+}
+
+/// Exporter-toolkit web config for a peer: TLS and basic auth.
+pub struct WebConfig {
+    /// The `--web.config.file` YAML.
+    pub yaml: String,
+    pub tls: bool,
+    pub basic: Option<(String, String)>,
+    /// PEM certificate and key the helper's own reads present, when the peer requires a client certificate.
+    pub identity: Option<Vec<u8>>,
 }
 
 impl Alertmanager {
     /// Starts a peer with a null receiver. `cluster` is `(own cluster port, peers' cluster ports)`, or `None` to
     /// disable clustering.
     pub fn spawn(cluster: Option<(u16, &[u16])>) -> Alertmanager {
+        Alertmanager::spawn_with(cluster, None)
+    }
+
+    /// Like [`Alertmanager::spawn`], with a web config (TLS, basic auth).
+    pub fn spawn_with(cluster: Option<(u16, &[u16])>, web: Option<WebConfig>) -> Alertmanager {
         let dir = tempfile::tempdir().expect("tempdir");
         let config = dir.path().join("alertmanager.yml");
         std::fs::write(
@@ -47,6 +69,11 @@ impl Alertmanager {
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(log);
+        if let Some(web) = &web {
+            let path = dir.path().join("web.yml");
+            std::fs::write(&path, &web.yaml).expect("write web config");
+            cmd.arg(format!("--web.config.file={}", path.display()));
+        }
         match cluster {
             None => {
                 cmd.arg("--cluster.listen-address=");
@@ -65,6 +92,19 @@ impl Alertmanager {
             web_port,
             cluster_port: cluster.map(|(own, _)| own),
             dir,
+            scheme: if web.as_ref().is_some_and(|w| w.tls) {
+                "https"
+            } else {
+                "http"
+            },
+            client: {
+                let mut b = reqwest::Client::builder().tls_danger_accept_invalid_certs(true);
+                if let Some(pem) = web.as_ref().and_then(|w| w.identity.as_ref()) {
+                    b = b.identity(reqwest::Identity::from_pem(pem).expect("identity"));
+                }
+                b.build().expect("client")
+            },
+            basic: web.and_then(|w| w.basic),
         }
     }
 
@@ -79,7 +119,7 @@ impl Alertmanager {
     }
 
     pub fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.web_port)
+        format!("{}://127.0.0.1:{}", self.scheme, self.web_port)
     }
 
     pub fn log(&self) -> String {
@@ -92,10 +132,9 @@ impl Alertmanager {
 
     /// Polls `/-/ready` for up to 20 s.
     pub async fn wait_ready(&self) {
-        let client = reqwest::Client::new();
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
-            if let Ok(r) = client.get(format!("{}/-/ready", self.url())).send().await
+            if let Ok(r) = self.get("/-/ready").send().await
                 && r.status().is_success()
             {
                 return;
@@ -110,9 +149,20 @@ impl Alertmanager {
         }
     }
 
+    /// A GET request to `path`, with the peer's basic auth.
+    pub fn get(&self, path: &str) -> reqwest::RequestBuilder {
+        let req = self.client.get(format!("{}{path}", self.url()));
+        match &self.basic {
+            Some((u, p)) => req.basic_auth(u, Some(p)),
+            None => req,
+        }
+    }
+
     /// `GET <path>` decoded as JSON.
     pub async fn get_json(&self, path: &str) -> serde_json::Value {
-        let text = reqwest::get(format!("{}{path}", self.url()))
+        let text = self
+            .get(path)
+            .send()
             .await
             .expect("get")
             .text()
