@@ -139,7 +139,8 @@ impl Notifier {
                 let sends = clients.iter().map(|c| async move {
                     let result = c.send(payload, notifier_headers).await;
                     if let Err(e) = &result {
-                        tracing::warn!(peer = c.addr(), alerts = payload.alerts, error = %e, "notifier send failed");
+                        // Debug only: the caller logs the failure once, with its group and rule.
+                        tracing::debug!(peer = c.addr(), alerts = payload.alerts, error = %e, "notifier send failed");
                     }
                     PeerResult {
                         addr: c.addr().to_string(),
