@@ -4,7 +4,8 @@
 //!
 //! Knows nothing about rules or evaluation; never logs or returns a secret (passwords, tokens, URL user info).
 
-use super::config::{ALERTS_PATH, AlertmanagerSettings, Auth, Secret};
+use super::auth::{self, redact};
+use super::config::{ALERTS_PATH, AlertmanagerSettings, Auth};
 use super::payload::Payload;
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
 use std::sync::Arc;
@@ -240,10 +241,19 @@ impl AlertmanagerClient {
     ) -> Result<(), SendError> {
         let mut headers = self.headers.clone();
         headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-        let (authorization, secrets) = self.authorization().await?;
-        if let Some(value) = authorization {
-            headers.insert(AUTHORIZATION, value);
-        }
+        let credentials = auth::authorization(&self.auth, self.basic_from_url.as_ref())
+            .await
+            .map_err(|message| SendError::Credentials {
+                addr: self.addr.clone(),
+                message,
+            })?;
+        let secrets = match credentials {
+            Some(c) => {
+                headers.insert(AUTHORIZATION, c.header);
+                c.secrets
+            }
+            None => Vec::new(),
+        };
         for (name, value) in notifier_headers {
             let (n, v) = header_pair(name, value).ok_or_else(|| SendError::Header {
                 addr: self.addr.clone(),
@@ -267,39 +277,8 @@ impl AlertmanagerClient {
         Err(SendError::Status {
             addr: self.addr.clone(),
             status: status.as_u16(),
-            body: scrub(&body, &secrets),
+            body: auth::scrub(&body, &secrets),
         })
-    }
-
-    /// The `Authorization` header, and the secrets it holds (to scrub from error text).
-    async fn authorization(&self) -> Result<(Option<HeaderValue>, Vec<String>), SendError> {
-        let cred = |message: String| SendError::Credentials {
-            addr: self.addr.clone(),
-            message,
-        };
-        let (value, secrets) = match &self.auth {
-            Auth::Bearer(token) => {
-                let token = read_secret(token).await.map_err(cred)?;
-                let value = format!("Bearer {token}");
-                (value, vec![token])
-            }
-            Auth::Basic { username, password } => {
-                let user = read_secret(username).await.map_err(cred)?;
-                let pass = match password {
-                    Some(p) => read_secret(p).await.map_err(cred)?,
-                    None => String::new(),
-                };
-                basic(&user, &pass)
-            }
-            Auth::None => match &self.basic_from_url {
-                Some((user, pass)) => basic(user, pass),
-                None => return Ok((None, Vec::new())),
-            },
-        };
-        let mut header = HeaderValue::from_str(&value)
-            .map_err(|_| cred("credentials are not a valid header value".to_string()))?;
-        header.set_sensitive(true);
-        Ok((Some(header), secrets))
     }
 
     fn transport(&self, e: reqwest::Error) -> SendError {
@@ -331,44 +310,6 @@ fn header_pair(name: &str, value: &str) -> Option<(HeaderName, HeaderValue)> {
     Some((n, v))
 }
 
-/// The basic auth header value, and the secrets it carries (the password, and the encoded pair).
-fn basic(user: &str, pass: &str) -> (String, Vec<String>) {
-    let encoded = base64(format!("{user}:{pass}").as_bytes());
-    (format!("Basic {encoded}"), vec![pass.to_string(), encoded])
-}
-
-/// Standard base64 with padding (RFC 4648 §4), for the basic auth header.
-fn base64(input: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(input.len().div_ceil(3) * 4);
-    for chunk in input.chunks(3) {
-        let b = [
-            chunk[0],
-            chunk.get(1).copied().unwrap_or(0),
-            chunk.get(2).copied().unwrap_or(0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(char::from(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize]));
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
-
-async fn read_secret(secret: &Secret) -> Result<String, String> {
-    match secret {
-        Secret::Value(v) => Ok(v.clone()),
-        Secret::File(path) => tokio::fs::read_to_string(path)
-            .await
-            .map(|s| s.trim().to_string())
-            .map_err(|e| format!("{}: {e}", path.display())),
-    }
-}
-
 fn read_file(what: &'static str, path: &std::path::Path) -> Result<Vec<u8>, ClientError> {
     std::fs::read(path).map_err(|source| ClientError::File {
         what,
@@ -395,63 +336,9 @@ async fn excerpt(mut response: reqwest::Response) -> String {
     out
 }
 
-/// Replaces every occurrence of a secret in `text` (a proxy may echo the request).
-fn scrub(text: &str, secrets: &[String]) -> String {
-    let mut out = text.to_string();
-    for s in secrets.iter().filter(|s| s.len() >= 3) {
-        out = out.replace(s.as_str(), "<redacted>");
-    }
-    out
-}
-
-/// The URL with its user info replaced, for display. Unparseable input is shown up to its first `@` only.
-pub fn redact(url: &str) -> String {
-    match reqwest::Url::parse(url) {
-        Ok(mut u) => {
-            let had_user_info = !u.username().is_empty() || u.password().is_some();
-            let _ = u.set_username("");
-            let _ = u.set_password(None);
-            let shown = u.to_string().trim_end_matches('/').to_string();
-            match shown.split_once("://") {
-                Some((scheme, rest)) if had_user_info => format!("{scheme}://<redacted>@{rest}"),
-                _ => shown,
-            }
-        }
-        Err(_) => match url.rsplit_once('@') {
-            Some((_, host)) => format!("<redacted>@{host}"),
-            None => url.to_string(),
-        },
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn base64_matches_rfc4648_vectors() {
-        for (input, want) in [
-            ("", ""),
-            ("f", "Zg=="),
-            ("fo", "Zm8="),
-            ("foo", "Zm9v"),
-            ("foob", "Zm9vYg=="),
-            ("fooba", "Zm9vYmE="),
-            ("foobar", "Zm9vYmFy"),
-        ] {
-            assert_eq!(base64(input.as_bytes()), want);
-        }
-    }
-
-    #[test]
-    fn redaction() {
-        assert_eq!(
-            redact("http://user:pass@am:9093/prefix"),
-            "http://<redacted>@am:9093/prefix"
-        );
-        assert_eq!(redact("http://am:9093"), "http://am:9093");
-        assert_eq!(redact("not a url user:pw@x"), "<redacted>@x");
-    }
 
     #[test]
     fn endpoint_appends_the_api_path_once() {
@@ -482,13 +369,5 @@ mod tests {
         assert!(status(429).is_retryable());
         assert!(!status(400).is_retryable());
         assert!(!status(415).is_retryable());
-    }
-
-    #[test]
-    fn scrubbing() {
-        assert_eq!(
-            scrub("echo Basic x hunter2!", &["hunter2".to_string()]),
-            "echo Basic x <redacted>!"
-        );
     }
 }
