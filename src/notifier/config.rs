@@ -54,8 +54,9 @@ pub struct TlsSettings {
     pub insecure_skip_verify: bool,
 }
 
-/// Everything about sending to one Alertmanager.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Everything about sending to one Alertmanager. `Debug` shows no secrets: the URL is redacted and header values
+/// are left out.
+#[derive(Clone, PartialEq, Eq)]
 pub struct AlertmanagerSettings {
     /// `-notifier.url`: scheme, host, port and an optional path prefix; [`ALERTS_PATH`] is appended after a
     /// trailing `/` is trimmed. User info in the URL is sent as basic auth and never shown.
@@ -79,5 +80,38 @@ impl AlertmanagerSettings {
             headers: Vec::new(),
             timeout: DEFAULT_SEND_TIMEOUT,
         }
+    }
+}
+
+impl fmt::Debug for AlertmanagerSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let header_names: Vec<&str> = self.headers.iter().map(|(k, _)| k.as_str()).collect();
+        f.debug_struct("AlertmanagerSettings")
+            .field("url", &super::auth::redact(&self.url))
+            .field("auth", &self.auth)
+            .field("tls", &self.tls)
+            .field("headers", &header_names)
+            .field("timeout", &self.timeout)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_shows_no_secrets() {
+        let mut s = AlertmanagerSettings::new("http://user:pw-in-url@am:9093");
+        s.auth = Auth::Bearer(Secret::Value("token-value".to_string()));
+        s.headers = vec![("X-Api-Key".to_string(), "key-value".to_string())];
+        let shown = format!("{s:?}");
+        for secret in ["pw-in-url", "token-value", "key-value"] {
+            assert!(!shown.contains(secret), "{shown}");
+        }
+        assert!(
+            shown.contains("X-Api-Key") && shown.contains("am:9093"),
+            "{shown}"
+        );
     }
 }

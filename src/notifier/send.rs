@@ -86,8 +86,9 @@ pub struct PeerStats {
     pub alerts_send_errors: AtomicU64,
 }
 
-/// Sends to one Alertmanager. Cheap to clone; clones share the connection pool and counters.
-#[derive(Debug, Clone)]
+/// Sends to one Alertmanager. Cheap to clone; clones share the connection pool and counters. `Debug` shows the
+/// redacted address only.
+#[derive(Clone)]
 pub struct AlertmanagerClient {
     http: reqwest::Client,
     /// Where to POST, user info removed.
@@ -99,6 +100,15 @@ pub struct AlertmanagerClient {
     headers: HeaderMap,
     timeout: Duration,
     stats: Arc<PeerStats>,
+}
+
+impl std::fmt::Debug for AlertmanagerClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AlertmanagerClient")
+            .field("addr", &self.addr)
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
 }
 
 impl AlertmanagerClient {
@@ -130,10 +140,12 @@ impl AlertmanagerClient {
 
         let mut headers = HeaderMap::new();
         for (name, value) in &settings.headers {
-            let (n, v) = header_pair(name, value).ok_or_else(|| ClientError::Header {
+            let (n, mut v) = header_pair(name, value).ok_or_else(|| ClientError::Header {
                 name: name.clone(),
                 message: "not a valid HTTP header".to_string(),
             })?;
+            // -notifier.headers is a secret flag in vmalert: values may carry API keys.
+            v.set_sensitive(true);
             headers.insert(n, v);
         }
 
@@ -351,6 +363,7 @@ mod tests {
             let c = AlertmanagerClient::new(&AlertmanagerSettings::new(url)).expect("client");
             assert_eq!(c.endpoint(), want, "{url}");
             assert!(!c.addr().contains(":p@"), "{}", c.addr());
+            assert!(!format!("{c:?}").contains(":p@"), "{c:?}");
         }
         assert!(matches!(
             AlertmanagerClient::new(&AlertmanagerSettings::new("ftp://am")),
