@@ -19,6 +19,7 @@ pub use config::{
 };
 pub use fanout::{BLACKHOLE_ADDR, Notifier, PeerResult, SendReport};
 pub use payload::{
-    AlertSource, DefaultAlertSource, Payload, PayloadContext, build, resolve_after_ms,
+    AlertSource, DefaultAlertSource, ExternalAlertSource, Payload, PayloadContext, build,
+    resolve_after_ms,
 };
 pub use send::{AlertmanagerClient, ClientError, PeerStats, SendError};

@@ -34,7 +34,30 @@ impl AlertSource for DefaultAlertSource {
     }
 }
 
-/// A rendered `-external.alert.source` template (the template engine lives elsewhere; the caller wraps it).
+/// Renders one alert's `-external.alert.source` template: `Ok(text)`, or `Err(message)`.
+pub type RenderSource = dyn Fn(u64, &Alert) -> Result<String, String> + Send + Sync;
+
+/// vmalert's `-external.alert.source`: `<-external.url>/<rendered template>` (`app/vmalert/notifier/init.go:91-102`).
+/// When rendering fails, the error is logged and the template's raw text is used, as vmalert does. The template
+/// engine lives elsewhere: the caller supplies `render`.
+pub struct ExternalAlertSource {
+    pub external_url: String,
+    /// The template text, used verbatim when rendering fails.
+    pub template: String,
+    pub render: Box<RenderSource>,
+}
+
+impl AlertSource for ExternalAlertSource {
+    fn generator_url(&self, group_id: u64, alert: &Alert) -> String {
+        let rendered = (self.render)(group_id, alert).unwrap_or_else(|e| {
+            tracing::warn!(group_id, alert_id = alert.id, error = %e, "cannot render -external.alert.source");
+            self.template.clone()
+        });
+        format!("{}/{}", self.external_url, rendered)
+    }
+}
+
+/// Any function of (group ID, alert) gives the whole `generatorURL` (for callers with their own scheme).
 impl<F> AlertSource for F
 where
     F: Fn(u64, &Alert) -> String + Send + Sync,

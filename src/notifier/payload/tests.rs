@@ -121,24 +121,35 @@ fn generator_url_variants() {
         url(&prefixed),
         "https://alerts.example.com/team-a//vmalert/alert?group_id=42&alert_id=7"
     );
-    // A rendered -external.alert.source: whatever the template produced, escaped as a JSON string.
-    let custom = |group: u64, alert: &Alert| {
-        format!(
-            "http://grafana/explore?orgId=1&left=['{}']&g={group}",
-            alert.labels["alertname"]
-        )
+    // -external.alert.source: "<external url>/<rendered template>", escaped as a JSON string.
+    let external = ExternalAlertSource {
+        external_url: "http://grafana".to_string(),
+        template: "explore?left=['{{ $labels.alertname }}']".to_string(),
+        render: Box::new(|group, alert| {
+            Ok(format!(
+                "explore?left=['{}']&g={group}",
+                alert.labels["alertname"]
+            ))
+        }),
     };
-    assert_eq!(
-        url(&custom),
-        "http://grafana/explore?orgId=1&left=['A']&g=42"
-    );
-    let raw = body(&[&a], T0, 0, &custom);
+    assert_eq!(url(&external), "http://grafana/explore?left=['A']&g=42");
+    let raw = body(&[&a], T0, 0, &external);
     assert!(
-        raw.contains(
-            r#""generatorURL":"http://grafana/explore?orgId=1&left=[\u0027A\u0027]&g=42","#
-        ),
+        raw.contains(r#""generatorURL":"http://grafana/explore?left=[\u0027A\u0027]&g=42","#),
         "{raw}"
     );
+    // A template that fails to render is sent as its raw text.
+    let failing = ExternalAlertSource {
+        render: Box::new(|_, _| Err("boom".to_string())),
+        ..external
+    };
+    assert_eq!(
+        url(&failing),
+        "http://grafana/explore?left=['{{ $labels.alertname }}']"
+    );
+    // Any function can give the whole URL.
+    let custom = |group: u64, alert: &Alert| format!("https://x/{group}/{}", alert.id);
+    assert_eq!(url(&custom), "https://x/42/7");
 }
 
 #[test]
