@@ -198,6 +198,15 @@ async fn long_error_bodies_are_cut() {
 }
 
 #[tokio::test]
+async fn a_zero_timeout_means_none() {
+    let fake = Recorder::start(200, "").await;
+    let mut settings = AlertmanagerSettings::new(fake.url());
+    settings.timeout = Duration::ZERO;
+    let notifier = Notifier::from_settings(&[settings]).expect("notifier");
+    assert!(send_one(&notifier, &[]).await.all_ok());
+}
+
+#[tokio::test]
 async fn nothing_to_send_sends_nothing() {
     let fake = Recorder::start(200, "").await;
     let notifier = Notifier::from_settings(&[AlertmanagerSettings::new(fake.url())]).expect("n");

@@ -66,7 +66,8 @@ pub struct AlertmanagerSettings {
     /// `-notifier.headers` for this URL, in order; set before the `Authorization` header, which they cannot
     /// override (vmalert's order). Group `notifier_headers` are set last and override both.
     pub headers: Vec<(String, String)>,
-    /// `-notifier.sendTimeout` for this URL: bounds connecting, sending and reading the answer.
+    /// `-notifier.sendTimeout` for this URL: bounds connecting, sending and reading the answer. Zero means no
+    /// timeout, as in vmalert.
     pub timeout: Duration,
 }
 

@@ -230,14 +230,19 @@ impl AlertmanagerClient {
         self.stats
             .alerts_sent
             .fetch_add(payload.alerts as u64, Ordering::Relaxed);
-        let result =
-            match tokio::time::timeout(self.timeout, self.post(payload, notifier_headers)).await {
+        let post = self.post(payload, notifier_headers);
+        let result = if self.timeout.is_zero() {
+            // A zero -notifier.sendTimeout means no timeout, as in vmalert.
+            post.await
+        } else {
+            match tokio::time::timeout(self.timeout, post).await {
                 Ok(r) => r,
                 Err(_) => Err(SendError::Timeout {
                     addr: self.addr.clone(),
                     timeout: self.timeout,
                 }),
-            };
+            }
+        };
         if result.is_err() {
             self.stats
                 .alerts_send_errors
