@@ -6,6 +6,7 @@
 pub mod check;
 pub mod dry_run;
 pub mod flags;
+pub mod run;
 pub mod run_flags;
 pub mod run_settings;
 
@@ -16,6 +17,9 @@ tocsin: an alert-rule evaluator and Alertmanager bridge, compatible with vmalert
 
 usage:
   tocsin check [flags] FILE|DIR|GLOB|- ...   check rule files as promtool does (see tocsin check -help)
+  tocsin run -rule=PATH -datasource.url=URL -notifier.url=URL -remoteWrite.url=URL ...
+                                             evaluate rules as vmalert does (vmalert's flags also work
+                                             without `run`)
   tocsin -dryRun -rule=PATH ...              check rule files as vmalert does
   tocsin version                             print the version
 ";
@@ -24,6 +28,7 @@ usage:
 pub fn main(args: &[String], out: &mut dyn Write, err: &mut dyn Write) -> i32 {
     match args.first().map(String::as_str) {
         Some("check") => check::main(&args[1..], out, err),
+        Some("run") => run::main(&args[1..], out, err),
         Some("version" | "-version" | "--version") => {
             let _ = writeln!(out, "tocsin {}", env!("CARGO_PKG_VERSION"));
             0
@@ -32,7 +37,8 @@ pub fn main(args: &[String], out: &mut dyn Write, err: &mut dyn Write) -> i32 {
             let _ = write!(out, "{USAGE}");
             0
         }
-        Some(first) if first.starts_with('-') => dry_run::main(args, out, err),
+        // vmalert's flags with no subcommand mean `run` (which hands `-dryRun` to the dry run).
+        Some(first) if first.starts_with('-') => run::main(args, out, err),
         Some(other) => {
             let _ = write!(err, "tocsin: unknown command {other:?}\n\n{USAGE}");
             2

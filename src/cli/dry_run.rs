@@ -30,7 +30,7 @@ pub fn main(args: &[String], out: &mut dyn Write, err: &mut dyn Write) -> i32 {
 
 fn run(p: &flags::ParsedFlags, out: &mut dyn Write, err: &mut dyn Write) -> Result<i32, String> {
     if !p.bool("dryRun", false)? {
-        return Err("without a subcommand only -dryRun is supported so far; `tocsin run` is not available yet".into());
+        return Err("the dry run needs -dryRun".into());
     }
     if !p.positionals.is_empty() {
         return Err(format!(
