@@ -12,5 +12,6 @@ pub mod notifier;
 pub mod promql;
 pub mod remotewrite;
 pub mod rule;
+pub mod secrets;
 pub mod source;
 pub mod template;

@@ -120,7 +120,7 @@ impl HttpQuerier {
                 Ok(r) => Ok(r),
                 Err(AttemptError::Final(e)) => Err(e),
                 Err(AttemptError::Dropped(first)) => {
-                    tracing::debug!(error = %scrub(&first, &secrets), "datasource connection dropped; retrying once");
+                    tracing::debug!(error = %crate::secrets::scrub(&first, &secrets), "datasource connection dropped; retrying once");
                     match self.attempt(&req).await {
                         Ok(r) => Ok(r),
                         Err(AttemptError::Final(e)) => Err(prefix_second(e)),
@@ -142,8 +142,8 @@ impl HttpQuerier {
             _ => run.await,
         };
         out.map_err(|e| match e {
-            QueryError::Retryable(m) => QueryError::Retryable(scrub(&m, &secrets)),
-            QueryError::Permanent(m) => QueryError::Permanent(scrub(&m, &secrets)),
+            QueryError::Retryable(m) => QueryError::Retryable(crate::secrets::scrub(&m, &secrets)),
+            QueryError::Permanent(m) => QueryError::Permanent(crate::secrets::scrub(&m, &secrets)),
         })
     }
 
@@ -314,17 +314,6 @@ fn secret_header_values(headers: &[(String, String)]) -> Vec<String> {
             if let Some((_, rest)) = v.split_once(' ') {
                 out.push(rest.trim().to_string());
             }
-        }
-    }
-    out
-}
-
-/// Replaces every known secret in `msg` with `<secret>`.
-fn scrub(msg: &str, secrets: &[String]) -> String {
-    let mut out = msg.to_string();
-    for s in secrets {
-        if !s.is_empty() && out.contains(s.as_str()) {
-            out = out.replace(s.as_str(), "<secret>");
         }
     }
     out

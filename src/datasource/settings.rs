@@ -51,19 +51,8 @@ pub enum BearerToken {
     File(PathBuf),
 }
 
-/// `-datasource.tls*`.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct TlsSettings {
-    /// `-datasource.tlsCAFile`: PEM roots used instead of the built-in ones.
-    pub ca_file: Option<PathBuf>,
-    /// `-datasource.tlsCertFile` and `-datasource.tlsKeyFile`: a client certificate (both or neither).
-    pub cert_file: Option<PathBuf>,
-    pub key_file: Option<PathBuf>,
-    /// `-datasource.tlsServerName`: the name the server certificate is verified against.
-    pub server_name: Option<String>,
-    /// `-datasource.tlsInsecureSkipVerify`.
-    pub insecure_skip_verify: bool,
-}
+/// TLS settings, shared by every HTTP client.
+pub use crate::secrets::TlsSettings;
 
 /// The datasource client's settings. Build with [`DatasourceSettings::new`] and adjust fields.
 #[derive(Debug, Clone, PartialEq)]

@@ -39,20 +39,8 @@ pub enum Auth {
     Bearer(Secret),
 }
 
-/// TLS to one Alertmanager (`-notifier.tls*`). Files are read when the client is built.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct TlsSettings {
-    /// `-notifier.tlsCAFile`: PEM bundle to trust instead of the system roots.
-    pub ca_file: Option<PathBuf>,
-    /// `-notifier.tlsCertFile` and `-notifier.tlsKeyFile`: client certificate and key, PEM.
-    pub cert_file: Option<PathBuf>,
-    pub key_file: Option<PathBuf>,
-    /// `-notifier.tlsServerName`. Not supported yet: building a client with it set fails rather than silently
-    /// verifying against another name.
-    pub server_name: Option<String>,
-    /// `-notifier.tlsInsecureSkipVerify`.
-    pub insecure_skip_verify: bool,
-}
+/// TLS settings, shared by every HTTP client.
+pub use crate::secrets::TlsSettings;
 
 /// Everything about sending to one Alertmanager. `Debug` shows no secrets: the URL is redacted and header values
 /// are left out.
