@@ -87,7 +87,7 @@ impl TemplateSet {
             let mut set = TreeSet::new();
             parse_text(name, text, "", dialect, &mut set)?;
             for (k, v) in set {
-                if &k == name && all.contains_key(&k) && v.nodes.is_empty() {
+                if &k == name && all.contains_key(&k) && v.root.nodes.is_empty() {
                     continue;
                 }
                 all.insert(k, v);

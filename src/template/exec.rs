@@ -1,18 +1,743 @@
-//! Executes parsed templates: placeholder until the executor lands.
-use super::data::RenderContext;
-use super::parse::TreeSet;
-use super::value::Value;
-use super::{TemplateDialect, TemplateError};
+//! Executes parsed templates against a data value, as Go 1.19's `text/template` executes them with
+//! `missingkey=zero`.
+//!
+//! Walks the tree, evaluates pipelines, resolves fields and map keys, calls builtins and library functions with
+//! Go's argument checking, and prints values with Go's `fmt`. No IO; queries go through the render context.
 
+use std::rc::Rc;
+
+use super::TemplateDialect;
+use super::builtins;
+use super::data::RenderContext;
+use super::error::TemplateError;
+use super::fmt::sprint;
+use super::funcs::{self, Param};
+use super::node::{Arg, Branch, Command, ListNode, Node, Pipe};
+use super::parse::{Source, TreeSet};
+use super::value::{Elem, Value};
+
+/// Go allows 100000 nested template calls; tocsin stops earlier to stay within the native stack.
+pub const MAX_DEPTH: usize = 1000;
+
+/// What `break` and `continue` do to the walk.
+enum Flow {
+    Normal,
+    Break,
+    Continue,
+}
+
+/// The node execution is at, for the error context.
+#[derive(Clone, Copy)]
+enum At<'a> {
+    None,
+    Node(&'a Node),
+    Arg(&'a Arg),
+    Pipe(&'a Pipe),
+    Command(&'a Command),
+}
+
+/// An error message raised at the current node (converted to a `TemplateError` with position on the way out).
+struct Fail(String);
+
+type R<T> = Result<T, Fail>;
+
+struct State<'a> {
+    trees: &'a TreeSet,
+    dialect: TemplateDialect,
+    ctx: &'a RenderContext<'a>,
+    out: String,
+    vars: Vec<(String, Value)>,
+    tmpl: String,
+    source: &'a Source,
+    at: At<'a>,
+    depth: usize,
+    error: Option<TemplateError>,
+}
+
+/// Executes template `name` from `trees` with `root` as `.`.
 pub fn execute(
     name: &str,
-    _trees: &TreeSet,
-    _dialect: TemplateDialect,
-    _root: Value,
-    _ctx: &RenderContext<'_>,
+    trees: &TreeSet,
+    dialect: TemplateDialect,
+    root: Value,
+    ctx: &RenderContext<'_>,
 ) -> Result<String, TemplateError> {
-    Err(TemplateError::ExecNoNode {
-        template: name.into(),
-        message: "not implemented".into(),
-    })
+    let Some(tree) = trees.get(name) else {
+        return Err(TemplateError::ExecNoNode {
+            template: name.into(),
+            message: format!(
+                "{} is an incomplete or empty template",
+                super::fmt::go_quote(name)
+            ),
+        });
+    };
+    let mut s = State {
+        trees,
+        dialect,
+        ctx,
+        out: String::new(),
+        vars: vec![("$".into(), root.clone())],
+        tmpl: name.to_string(),
+        source: &tree.source,
+        at: At::None,
+        depth: 0,
+        error: None,
+    };
+    match s.walk_list(&root, &tree.root) {
+        Ok(_) => Ok(s.out),
+        Err(Fail(msg)) => Err(s.error.take().unwrap_or_else(|| s.make_error(msg))),
+    }
+}
+
+impl<'a> State<'a> {
+    fn make_error(&self, message: String) -> TemplateError {
+        let (pos, context) = match self.at {
+            At::None => {
+                return TemplateError::ExecNoNode {
+                    template: self.tmpl.clone(),
+                    message,
+                };
+            }
+            At::Node(n) => (n.pos(), n.to_string()),
+            At::Arg(a) => (a.pos(), a.to_string()),
+            At::Pipe(p) => (p.pos, p.to_string()),
+            At::Command(c) => (c.pos, c.to_string()),
+        };
+        let text = &self.source.text[..pos.min(self.source.text.len())];
+        let line = 1 + text.matches('\n').count();
+        let col = match text.rfind('\n') {
+            Some(i) => pos - (i + 1),
+            None => pos,
+        };
+        TemplateError::Exec {
+            location: format!("{}:{line}:{col}", self.source.name),
+            template: self.tmpl.clone(),
+            context,
+            message,
+        }
+    }
+
+    fn fail<T>(&self, msg: impl Into<String>) -> R<T> {
+        Err(Fail(msg.into()))
+    }
+
+    fn walk_list(&mut self, dot: &Value, list: &'a ListNode) -> R<Flow> {
+        for n in &list.nodes {
+            match self.walk(dot, n)? {
+                Flow::Normal => {}
+                other => return Ok(other),
+            }
+        }
+        Ok(Flow::Normal)
+    }
+
+    fn walk(&mut self, dot: &Value, node: &'a Node) -> R<Flow> {
+        self.at = At::Node(node);
+        match node {
+            Node::Text { text, .. } => self.out.push_str(text),
+            Node::Action { pipe, .. } => {
+                let v = self.eval_pipeline(dot, pipe)?;
+                if pipe.decl.is_empty() {
+                    self.at = At::Node(node);
+                    self.print_value(&v);
+                }
+            }
+            Node::If(b) => return self.walk_if_or_with(dot, b, false),
+            Node::With(b) => return self.walk_if_or_with(dot, b, true),
+            Node::Range(b) => return self.walk_range(dot, node, b),
+            Node::Template { name, pipe, .. } => {
+                self.walk_template(dot, node, name, pipe.as_ref())?
+            }
+            Node::Break { .. } => return Ok(Flow::Break),
+            Node::Continue { .. } => return Ok(Flow::Continue),
+        }
+        Ok(Flow::Normal)
+    }
+
+    fn print_value(&mut self, v: &Value) {
+        match v {
+            Value::Invalid | Value::Sample(None) => self.out.push_str("<no value>"),
+            Value::Sample(Some(s)) => {
+                // printValue dereferences pointers before printing.
+                let text = Value::Sample(Some(s.clone())).to_v();
+                self.out.push_str(text.strip_prefix('&').unwrap_or(&text));
+            }
+            Value::Time { nanos, .. } => {
+                self.out.push_str(
+                    &Value::Time {
+                        nanos: *nanos,
+                        ptr: false,
+                    }
+                    .to_v(),
+                );
+            }
+            other => other.write_v(&mut self.out, true),
+        }
+    }
+
+    fn walk_if_or_with(&mut self, dot: &Value, b: &'a Branch, with: bool) -> R<Flow> {
+        let mark = self.vars.len();
+        let result = (|| {
+            let val = self.eval_pipeline(dot, &b.pipe)?;
+            let Some(truth) = val.truth() else {
+                return self.fail(format!("if/with can't use {}", val.to_v()));
+            };
+            if truth {
+                let d = if with { &val } else { dot };
+                self.walk_list(d, &b.list)
+            } else if let Some(e) = &b.else_list {
+                self.walk_list(dot, e)
+            } else {
+                Ok(Flow::Normal)
+            }
+        })();
+        self.vars.truncate(mark);
+        result
+    }
+
+    fn walk_range(&mut self, dot: &Value, node: &'a Node, b: &'a Branch) -> R<Flow> {
+        self.at = At::Node(node);
+        let outer = self.vars.len();
+        let result = self.walk_range_inner(dot, b);
+        self.vars.truncate(outer);
+        result.map(|_| Flow::Normal)
+    }
+
+    fn walk_range_inner(&mut self, dot: &Value, b: &'a Branch) -> R<()> {
+        let val = self.eval_pipeline(dot, &b.pipe)?;
+        let items: Vec<(Value, Value)> = match &val {
+            Value::Map(m) => m
+                .entries
+                .iter()
+                .map(|(k, v)| (Value::str(k), v.clone()))
+                .collect(),
+            Value::Samples(v) => v
+                .iter()
+                .enumerate()
+                .map(|(i, s)| (Value::Int(i as i64), Value::Sample(Some(s.clone()))))
+                .collect(),
+            Value::List(v) => v
+                .iter()
+                .enumerate()
+                .map(|(i, s)| (Value::Int(i as i64), s.clone()))
+                .collect(),
+            Value::Invalid | Value::Nil | Value::Sample(None) => Vec::new(),
+            other => {
+                return self.fail(format!("range can't iterate over {}", other.to_v()));
+            }
+        };
+        let mark = self.vars.len();
+        for (index, elem) in &items {
+            let decl = &b.pipe.decl;
+            if !decl.is_empty() {
+                if b.pipe.is_assign {
+                    let target = if decl.len() > 1 { index } else { elem };
+                    self.set_var(&decl[0], target.clone());
+                } else {
+                    self.set_top_var(1, elem.clone());
+                }
+            }
+            if decl.len() > 1 {
+                if b.pipe.is_assign {
+                    self.set_var(&decl[1], elem.clone());
+                } else {
+                    self.set_top_var(2, index.clone());
+                }
+            }
+            let flow = self.walk_list(elem, &b.list);
+            self.vars.truncate(mark);
+            match flow? {
+                Flow::Break => return Ok(()),
+                Flow::Continue | Flow::Normal => {}
+            }
+        }
+        if items.is_empty()
+            && let Some(e) = &b.else_list
+        {
+            self.walk_list(dot, e)?;
+        }
+        Ok(())
+    }
+
+    fn walk_template(
+        &mut self,
+        dot: &Value,
+        node: &'a Node,
+        name: &str,
+        pipe: Option<&'a Pipe>,
+    ) -> R<()> {
+        self.at = At::Node(node);
+        let Some(tree) = self.trees.get(name) else {
+            return self.fail(format!(
+                "template {} not defined",
+                super::fmt::go_quote(name)
+            ));
+        };
+        if self.depth >= MAX_DEPTH {
+            return self.fail(format!("exceeded maximum template depth ({MAX_DEPTH})"));
+        }
+        let new_dot = match pipe {
+            Some(p) => self.eval_pipeline(dot, p)?,
+            None => Value::Invalid,
+        };
+        let saved_vars = std::mem::replace(&mut self.vars, vec![("$".into(), new_dot.clone())]);
+        let saved_tmpl = std::mem::replace(&mut self.tmpl, name.to_string());
+        let saved_source = std::mem::replace(&mut self.source, &tree.source);
+        self.depth += 1;
+        let r = self.walk_list(&new_dot, &tree.root);
+        if let Err(Fail(msg)) = &r
+            && self.error.is_none()
+        {
+            self.error = Some(self.make_error(msg.clone()));
+        }
+        self.depth -= 1;
+        self.source = saved_source;
+        self.tmpl = saved_tmpl;
+        self.vars = saved_vars;
+        r.map(|_| ())
+    }
+
+    fn set_var(&mut self, name: &str, v: Value) {
+        if let Some(slot) = self.vars.iter_mut().rev().find(|(n, _)| n == name) {
+            slot.1 = v;
+        }
+    }
+
+    fn set_top_var(&mut self, n: usize, v: Value) {
+        let len = self.vars.len();
+        if n <= len {
+            self.vars[len - n].1 = v;
+        }
+    }
+
+    fn var_value(&self, name: &str) -> R<Value> {
+        match self.vars.iter().rev().find(|(n, _)| n == name) {
+            Some((_, v)) => Ok(v.clone()),
+            None => self.fail(format!("undefined variable: {name}")),
+        }
+    }
+
+    fn eval_pipeline(&mut self, dot: &Value, pipe: &'a Pipe) -> R<Value> {
+        self.at = At::Pipe(pipe);
+        let mut value: Option<Value> = None;
+        for cmd in &pipe.cmds {
+            value = Some(self.eval_command(dot, cmd, value)?);
+        }
+        let value = value.unwrap_or(Value::Invalid);
+        for name in &pipe.decl {
+            if pipe.is_assign {
+                self.set_var(name, value.clone());
+            } else {
+                self.vars.push((name.clone(), value.clone()));
+            }
+        }
+        Ok(value)
+    }
+
+    fn not_a_function(&self, args: &[Arg], final_: &Option<Value>) -> R<()> {
+        if args.len() > 1 || final_.is_some() {
+            return self.fail(format!("can't give argument to non-function {}", args[0]));
+        }
+        Ok(())
+    }
+
+    fn eval_command(&mut self, dot: &Value, cmd: &'a Command, final_: Option<Value>) -> R<Value> {
+        let first = &cmd.args[0];
+        match first {
+            Arg::Field { idents, .. } => {
+                self.at = At::Arg(first);
+                return self.eval_field_chain(dot, dot.clone(), first, idents, &cmd.args, final_);
+            }
+            Arg::Chain { node, fields, .. } => {
+                self.at = At::Arg(first);
+                // Go leaves the error context at the last node the base evaluated.
+                let base = self.eval_arg_value(dot, node)?;
+                return self.eval_field_chain(dot, base, first, fields, &cmd.args, final_);
+            }
+            Arg::Identifier { name, .. } => {
+                return self.eval_function(dot, first, At::Command(cmd), name, &cmd.args, final_);
+            }
+            Arg::Pipe(p) => {
+                self.at = At::Arg(first);
+                self.not_a_function(&cmd.args, &final_)?;
+                return self.eval_pipeline(dot, p);
+            }
+            Arg::Variable { idents, .. } => {
+                self.at = At::Arg(first);
+                let v = self.var_value(&idents[0])?;
+                if idents.len() == 1 {
+                    self.not_a_function(&cmd.args, &final_)?;
+                    return Ok(v);
+                }
+                return self.eval_field_chain(dot, v, first, &idents[1..], &cmd.args, final_);
+            }
+            _ => {}
+        }
+        self.at = At::Arg(first);
+        self.not_a_function(&cmd.args, &final_)?;
+        match first {
+            Arg::Bool { val, .. } => Ok(Value::Bool(*val)),
+            Arg::Dot { .. } => Ok(dot.clone()),
+            Arg::Nil { .. } => self.fail("nil is not a command"),
+            Arg::Number { num, .. } => self.ideal_constant(num),
+            Arg::String { val, .. } => Ok(Value::str(val)),
+            _ => self.fail(format!("can't evaluate command {first}")),
+        }
+    }
+
+    /// The value of an operand used as the base of a chain or as an argument, without type checks.
+    fn eval_arg_value(&mut self, dot: &Value, arg: &'a Arg) -> R<Value> {
+        self.at = At::Arg(arg);
+        match arg {
+            Arg::Dot { .. } => Ok(dot.clone()),
+            Arg::Nil { .. } => Ok(Value::Nil),
+            Arg::Bool { val, .. } => Ok(Value::Bool(*val)),
+            Arg::Number { num, .. } => self.ideal_constant(num),
+            Arg::String { val, .. } => Ok(Value::str(val)),
+            Arg::Field { idents, .. } => self.eval_field_chain(
+                dot,
+                dot.clone(),
+                arg,
+                idents,
+                std::slice::from_ref(arg),
+                None,
+            ),
+            Arg::Variable { idents, .. } => {
+                let v = self.var_value(&idents[0])?;
+                if idents.len() == 1 {
+                    return Ok(v);
+                }
+                self.eval_field_chain(dot, v, arg, &idents[1..], std::slice::from_ref(arg), None)
+            }
+            Arg::Pipe(p) => self.eval_pipeline(dot, p),
+            Arg::Identifier { name, .. } => self.eval_function(
+                dot,
+                arg,
+                At::Arg(arg),
+                name,
+                std::slice::from_ref(arg),
+                None,
+            ),
+            Arg::Chain { node, fields, .. } => {
+                let base = self.eval_arg_value(dot, node)?;
+                self.eval_field_chain(dot, base, arg, fields, std::slice::from_ref(arg), None)
+            }
+        }
+    }
+
+    fn ideal_constant(&self, num: &super::node::Number) -> R<Value> {
+        if num.is_complex {
+            return match parse_complex(&num.text) {
+                Some((r, i)) => Ok(Value::Complex(r, i)),
+                None => self.fail(format!(
+                    "illegal number syntax: {}",
+                    super::fmt::go_quote(&num.text)
+                )),
+            };
+        }
+        let looks_float = num.float.is_some()
+            && !num.text.starts_with("0x")
+            && !num.text.starts_with("0X")
+            && !num.text.starts_with('\'')
+            && num.text.contains(['.', 'e', 'E', 'p', 'P']);
+        if looks_float {
+            return Ok(Value::Float(num.float.unwrap_or(0.0)));
+        }
+        if let Some(i) = num.int {
+            return Ok(Value::Int(i));
+        }
+        if num.uint.is_some() {
+            return self.fail(format!("{} overflows int", num.text));
+        }
+        Ok(Value::Invalid)
+    }
+
+    fn eval_field_chain(
+        &mut self,
+        dot: &Value,
+        mut receiver: Value,
+        node: &'a Arg,
+        idents: &[String],
+        args: &'a [Arg],
+        final_: Option<Value>,
+    ) -> R<Value> {
+        let n = idents.len();
+        let mut boxed = false;
+        for ident in &idents[..n - 1] {
+            let from_any = matches!(&receiver, Value::Map(m) if m.elem == Elem::Any);
+            receiver = self.eval_field(dot, ident, node, &[], None, receiver, boxed)?;
+            boxed = from_any;
+        }
+        self.eval_field(dot, &idents[n - 1], node, args, final_, receiver, boxed)
+    }
+
+    #[allow(clippy::too_many_arguments)] // mirrors Go's evalField, whose arguments all matter
+    fn eval_field(
+        &mut self,
+        dot: &Value,
+        name: &str,
+        node: &'a Arg,
+        args: &'a [Arg],
+        final_: Option<Value>,
+        receiver: Value,
+        boxed: bool,
+    ) -> R<Value> {
+        let has_args = args.len() > 1 || final_.is_some();
+        // A value read from a map[string]interface{} still has the static type interface {} here.
+        if boxed && matches!(receiver, Value::Invalid | Value::Nil) {
+            return self.fail(format!("nil pointer evaluating interface {{}}.{name}"));
+        }
+        if let Value::Invalid = receiver {
+            return Ok(Value::Invalid);
+        }
+        if let Some(v) = super::funcs::time::method(&receiver, name) {
+            self.at = At::Arg(node);
+            let call_args = self.collect_method_args(dot, args, final_)?;
+            return v(&call_args).or_else(|e| self.fail(e));
+        }
+        match &receiver {
+            Value::Struct(st) => {
+                if let Some((_, v)) = st.fields.iter().find(|(f, _)| *f == name) {
+                    if has_args {
+                        return self.fail(format!(
+                            "{name} has arguments but cannot be invoked as function"
+                        ));
+                    }
+                    return Ok(v.clone());
+                }
+            }
+            Value::Map(m) => {
+                if has_args {
+                    return self.fail(format!("{name} is not a method but has arguments"));
+                }
+                return Ok(match m.entries.get(name) {
+                    Some(v) => v.clone(),
+                    None => match m.elem {
+                        Elem::Str => Value::str(""),
+                        Elem::Any => Value::Invalid,
+                    },
+                });
+            }
+            Value::Sample(s) => {
+                let field = match (name, s) {
+                    ("Labels", Some(s)) => Some(Value::Map(s.labels.clone())),
+                    ("Value", Some(s)) => Some(Value::Float(s.value)),
+                    ("Timestamp", Some(s)) if self.dialect == TemplateDialect::Vmalert => {
+                        Some(Value::Int(s.timestamp))
+                    }
+                    ("Labels" | "Value", None) => {
+                        return self
+                            .fail(format!("nil pointer evaluating *template.sample.{name}"));
+                    }
+                    _ => None,
+                };
+                if let Some(v) = field {
+                    if has_args {
+                        return self.fail(format!(
+                            "{name} has arguments but cannot be invoked as function"
+                        ));
+                    }
+                    return Ok(v);
+                }
+            }
+            Value::Nil => {
+                return self.fail(format!("nil pointer evaluating interface {{}}.{name}"));
+            }
+            _ => {}
+        }
+        let typ = if boxed {
+            "interface {}".to_string()
+        } else {
+            receiver.type_name()
+        };
+        self.fail(format!("can't evaluate field {name} in type {typ}"))
+    }
+
+    fn collect_method_args(
+        &mut self,
+        dot: &Value,
+        args: &'a [Arg],
+        final_: Option<Value>,
+    ) -> R<Vec<Value>> {
+        let mut out = Vec::new();
+        for a in args.iter().skip(1) {
+            out.push(self.eval_arg_value(dot, a)?);
+        }
+        if let Some(f) = final_ {
+            out.push(f);
+        }
+        Ok(out)
+    }
+
+    fn eval_function(
+        &mut self,
+        dot: &Value,
+        node: &'a Arg,
+        call_node: At<'a>,
+        name: &str,
+        args: &'a [Arg],
+        final_: Option<Value>,
+    ) -> R<Value> {
+        self.at = At::Arg(node);
+        let sig = if let Some(sig) = builtins::signature(name) {
+            sig
+        } else if let Some(sig) = funcs::signature(self.dialect, name) {
+            sig
+        } else {
+            return self.fail(format!(
+                "{} is not a defined function",
+                super::fmt::go_quote(name)
+            ));
+        };
+        let rest = &args[1..];
+        let mut num_in = rest.len();
+        if final_.is_some() {
+            num_in += 1;
+        }
+        let num_fixed = sig.fixed.len();
+        if sig.variadic.is_some() {
+            if num_in < num_fixed {
+                return self.fail(format!(
+                    "wrong number of args for {name}: want at least {num_fixed} got {}",
+                    rest.len()
+                ));
+            }
+        } else if num_in != num_fixed {
+            return self.fail(format!(
+                "wrong number of args for {name}: want {num_fixed} got {num_in}"
+            ));
+        }
+        if name == "and" || name == "or" {
+            let want = name == "or";
+            let mut v = Value::Invalid;
+            for a in rest {
+                v = self.eval_arg(dot, Param::Value, a)?;
+                if v.truth().unwrap_or(false) == want {
+                    return Ok(v);
+                }
+            }
+            if let Some(f) = final_ {
+                v = f;
+            }
+            return Ok(v);
+        }
+        let mut argv = Vec::with_capacity(num_in);
+        for (i, a) in rest.iter().enumerate() {
+            let p = sig
+                .fixed
+                .get(i)
+                .copied()
+                .or(sig.variadic)
+                .unwrap_or(Param::Any);
+            argv.push(self.eval_arg(dot, p, a)?);
+        }
+        if let Some(f) = final_ {
+            let p = if num_in - 1 < num_fixed {
+                sig.fixed[num_in - 1]
+            } else {
+                sig.variadic.unwrap_or(Param::Any)
+            };
+            let v = self.validate_type(f, p)?;
+            argv.push(v);
+        }
+        let call = funcs::Call { ctx: self.ctx };
+        let result = match builtins::call(name, &argv) {
+            Some(r) => r,
+            None => funcs::call(&call, name, argv),
+        };
+        match result {
+            Ok(v) => Ok(v),
+            Err(e) => {
+                self.at = call_node;
+                self.fail(format!("error calling {name}: {e}"))
+            }
+        }
+    }
+
+    fn eval_arg(&mut self, dot: &Value, p: Param, arg: &'a Arg) -> R<Value> {
+        self.at = At::Arg(arg);
+        match arg {
+            Arg::Dot { .. } => return self.validate_type(dot.clone(), p),
+            Arg::Nil { .. } => {
+                return match p {
+                    Param::Any => Ok(Value::Nil),
+                    Param::Value => Ok(Value::Invalid),
+                    Param::Sample => Ok(Value::Sample(None)),
+                    Param::Samples => Ok(Value::Samples(Rc::new(Vec::new()))),
+                    _ => self.fail(format!("cannot assign nil to {}", p.go_type())),
+                };
+            }
+            Arg::Field { .. }
+            | Arg::Variable { .. }
+            | Arg::Pipe(_)
+            | Arg::Identifier { .. }
+            | Arg::Chain { .. } => {
+                let v = self.eval_arg_value(dot, arg)?;
+                self.at = At::Arg(arg);
+                return self.validate_type(v, p);
+            }
+            _ => {}
+        }
+        match p {
+            Param::Str => match arg {
+                Arg::String { val, .. } => Ok(Value::str(val)),
+                _ => self.fail(format!("expected string; found {arg}")),
+            },
+            Param::Any | Param::Value => self.eval_arg_value(dot, arg),
+            Param::Sample | Param::Samples => self.fail(format!(
+                "can't handle {arg} for arg of type {}",
+                p.go_type()
+            )),
+        }
+    }
+
+    fn validate_type(&self, v: Value, p: Param) -> R<Value> {
+        match (p, &v) {
+            (Param::Value, _) => Ok(v),
+            (Param::Any, Value::Invalid) => Ok(Value::Nil),
+            (Param::Any, _) => Ok(v),
+            (Param::Sample, Value::Invalid | Value::Nil) => Ok(Value::Sample(None)),
+            (Param::Samples, Value::Invalid | Value::Nil) => {
+                Ok(Value::Samples(Rc::new(Vec::new())))
+            }
+            (_, Value::Invalid) => self.fail(format!("invalid value; expected {}", p.go_type())),
+            (Param::Str, Value::Str(_))
+            | (Param::Sample, Value::Sample(_))
+            | (Param::Samples, Value::Samples(_)) => Ok(v),
+            _ => self.fail(format!(
+                "wrong type for value; expected {}; got {}",
+                p.go_type(),
+                v.type_name()
+            )),
+        }
+    }
+}
+
+/// Parses a complex literal such as `1i`, `2.5i` or `1+2i`.
+fn parse_complex(text: &str) -> Option<(f64, f64)> {
+    let body = text.strip_suffix('i')?;
+    let b = body.as_bytes();
+    let split = (1..b.len())
+        .rev()
+        .find(|&i| matches!(b[i], b'+' | b'-') && !matches!(b[i - 1], b'e' | b'E' | b'p' | b'P'));
+    let parse = |s: &str| super::strconv::parse_float(s).ok();
+    match split {
+        Some(i) => Some((parse(&body[..i])?, parse(&body[i..])?)),
+        None => Some((0.0, parse(body)?)),
+    }
+}
+
+/// Go's `fmt.Sprint` of evaluated arguments, with the single-string fast path `html`, `js` and `urlquery` use.
+pub fn eval_args(args: &[Value]) -> String {
+    if let [Value::Str(s)] = args {
+        return s.to_string();
+    }
+    let printable: Vec<Value> = args
+        .iter()
+        .map(|a| match a {
+            Value::Invalid => Value::str("<no value>"),
+            other => other.clone(),
+        })
+        .collect();
+    sprint(&printable)
 }

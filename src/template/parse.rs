@@ -4,6 +4,7 @@
 //! line), its variable scoping and its error wording. It checks that functions exist but never calls them.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use super::lexer::{Item, ItemKind, lex};
 use super::node::{Arg, Branch, Command, ListNode, Node, Number, Pipe};
@@ -16,8 +17,22 @@ pub struct ParseFailure {
     pub message: String,
 }
 
+/// The text a tree was parsed from and the name errors give it (Go's `ParseName`).
+#[derive(Debug)]
+pub struct Source {
+    pub name: String,
+    pub text: String,
+}
+
+/// One named template: its body and where it came from.
+#[derive(Debug)]
+pub struct Tree {
+    pub root: ListNode,
+    pub source: Arc<Source>,
+}
+
 /// The trees a parse produced: the top-level template plus every `define`d or `block` one, by name.
-pub type TreeSet = BTreeMap<String, ListNode>;
+pub type TreeSet = BTreeMap<String, Arc<Tree>>;
 
 /// Parses `text` as the template called `name`, adding every tree to `set`. `has_func` says whether a function
 /// name is defined; `vars` are variables visible at the top level besides `$`.
@@ -39,9 +54,14 @@ pub fn parse<'f>(
         text,
         name,
         action_line: None,
+        source: Arc::new(Source {
+            name: name.to_string(),
+            text: text.to_string(),
+        }),
     };
     let root = p.parse_top(set)?;
-    add(set, name, root).map_err(|m| p.fail_msg(m))
+    let source = p.source.clone();
+    add(set, name, root, &source).map_err(|m| p.fail_msg(m))
 }
 
 fn eof_item() -> Item {
@@ -61,9 +81,9 @@ fn is_empty_tree(list: &ListNode) -> bool {
     })
 }
 
-fn add(set: &mut TreeSet, name: &str, root: ListNode) -> Result<(), String> {
+fn add(set: &mut TreeSet, name: &str, root: ListNode, source: &Arc<Source>) -> Result<(), String> {
     match set.get(name) {
-        Some(existing) if !is_empty_tree(existing) => {
+        Some(existing) if !is_empty_tree(&existing.root) => {
             if !is_empty_tree(&root) {
                 return Err(format!(
                     "template: multiple definition of template {}",
@@ -73,7 +93,13 @@ fn add(set: &mut TreeSet, name: &str, root: ListNode) -> Result<(), String> {
             Ok(())
         }
         _ => {
-            set.insert(name.to_string(), root);
+            set.insert(
+                name.to_string(),
+                Arc::new(Tree {
+                    root,
+                    source: source.clone(),
+                }),
+            );
             Ok(())
         }
     }
@@ -92,6 +118,7 @@ struct Parser<'f> {
     text: &'f str,
     name: &'f str,
     action_line: Option<usize>,
+    source: Arc<Source>,
 }
 
 /// A node produced while scanning a list: a real node, or the `{{end}}` / `{{else}}` that stops the list.
@@ -239,7 +266,7 @@ impl Parser<'_> {
         if let Scanned::Else(_) = end {
             return self.fail(format!("unexpected {{{{else}}}} in {CONTEXT}"));
         }
-        add(set, &name, list).map_err(|m| self.fail_msg(m))?;
+        add(set, &name, list, &self.source.clone()).map_err(|m| self.fail_msg(m))?;
         self.vars = saved_vars;
         Ok(())
     }
@@ -397,7 +424,7 @@ impl Parser<'_> {
         if let Scanned::Else(_) = end {
             return self.fail(format!("unexpected {{{{else}}}} in {CONTEXT}"));
         }
-        add(set, &name, list).map_err(|m| self.fail_msg(m))?;
+        add(set, &name, list, &self.source.clone()).map_err(|m| self.fail_msg(m))?;
         Ok(Node::Template {
             pos: t.pos,
             name,
@@ -566,11 +593,12 @@ impl Parser<'_> {
             fields.push(self.next().val[1..].to_string());
         }
         Ok(Some(match node {
-            Arg::Field { pos, mut idents } => {
+            // Go gives the combined node the position of the first added field.
+            Arg::Field { mut idents, .. } => {
                 idents.extend(fields);
                 Arg::Field { pos, idents }
             }
-            Arg::Variable { pos, mut idents } => {
+            Arg::Variable { mut idents, .. } => {
                 idents.extend(fields);
                 Arg::Variable { pos, idents }
             }

@@ -175,3 +175,77 @@ fn defined_templates_are_usable() {
     );
     assert!(bad.is_err());
 }
+
+fn render(dialect: TemplateDialect, text: &str, data: &AlertTemplateData) -> String {
+    let t = Template::parse_alert("X", text, dialect, &TemplateSet::default()).unwrap();
+    t.render_annotation(
+        data,
+        &RenderContext {
+            external_url: "http://prom:9090/p",
+            ..Default::default()
+        },
+    )
+}
+
+#[test]
+fn renders_alert_data() {
+    let mut d = AlertTemplateData {
+        value: 1234567.0,
+        ..Default::default()
+    };
+    d.labels.insert("instance".into(), "host:9100".into());
+    d.labels.insert("job".into(), "node".into());
+    let p = TemplateDialect::Prometheus;
+    assert_eq!(
+        render(
+            p,
+            "{{ $labels.instance }} {{ $value }} {{ .Value | humanize }}",
+            &d
+        ),
+        "host:9100 1.234567e+06 1.235M"
+    );
+    assert_eq!(
+        render(
+            p,
+            "{{ range $k, $v := $labels }}{{ $k }}={{ $v }};{{ end }}",
+            &d
+        ),
+        "instance=host:9100;job=node;"
+    );
+    assert_eq!(
+        render(p, "{{ $labels.missing }}|{{ index $labels \"job\" }}", &d),
+        "|node"
+    );
+    assert_eq!(
+        render(p, "{{ if gt $value 10.0 }}big{{ else }}small{{ end }}", &d),
+        "big"
+    );
+    assert_eq!(
+        render(p, "{{ printf \"%.2f %s\" $value \"x\" }}", &d),
+        "1234567.00 x"
+    );
+    assert_eq!(
+        render(p, "{{ externalURL }} {{ pathPrefix }}", &d),
+        "http://prom:9090/p /p"
+    );
+    assert_eq!(
+        render(p, "{{ eq $value 1 }}", &d),
+        "<error expanding template: error executing template __alert_X: template: __alert_X:1:115: executing \"__alert_X\" at <eq $value 1>: error calling eq: incompatible types for comparison>"
+    );
+    assert_eq!(
+        render(
+            p,
+            "{{ define \"a\" }}[{{ . }}]{{ end }}{{ template \"a\" $labels.job }}",
+            &d
+        ),
+        "[node]"
+    );
+    assert_eq!(
+        render(
+            p,
+            "{{ range $i, $e := args 1 2 3 }}{{ if eq $i \"arg1\" }}{{ continue }}{{ end }}{{ $e }}{{ end }}",
+            &d
+        ),
+        "13"
+    );
+}
