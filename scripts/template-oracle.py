@@ -201,6 +201,35 @@ for f in FLOATS:
     r("{{ $value }}", value=f)
     r("{{ printf \"%.4g|%.2f|%e\" $value $value $value }}", value=f)
 
+# Float property data: seeded random and edge values, each printed in several Go float formats. The Rust
+# property test feeds the same values to tocsin::template::fmt directly.
+FLOAT_FORMATS = "{{ $value }}|{{ printf \"%.3g|%e|%.2f|%g|%.10g|%.17g|%G|%.0e|%8.3f\" $value $value $value $value $value $value $value $value $value }}"
+
+
+def float_property_values():
+    import random
+    import struct
+    rng = random.Random(20261125)
+    vals = []
+    while len(vals) < 150:
+        f = struct.unpack("<d", struct.pack("<Q", rng.getrandbits(64)))[0]
+        if not (math.isnan(f) or math.isinf(f)):
+            vals.append(f)
+    for _ in range(100):
+        vals.append(rng.choice([1, -1]) * 10 ** rng.uniform(-8, 25))
+    for _ in range(30):
+        vals.append(struct.unpack("<d", struct.pack("<Q", rng.getrandbits(52)))[0])
+    for base in [1e21, 1e20, 1e6, 1e-4, 1e-5, 100000.0, 999999.5]:
+        for k in range(-3, 4):
+            vals.append(base + k * math.ulp(base))
+    vals += [0.0, -0.0, float("nan"), float("inf"), float("-inf"), 5e-324, -5e-324, 2.2250738585072014e-308,
+             1.7976931348623157e308, -1.7976931348623157e308, 0.5, 1.5, 2.5, 0.05, 0.15, 0.25, 0.35, 1e23, 8.41e21,
+             9.5e-5, 0.000095, 999999.49999999994, 123456.5, 0.1234565, 1.0e-300, 4.9406564584124654e-324]
+    return vals
+
+
+FLOAT_PROPS = float_property_values()
+
 # humanize family, with floats, ints and numeric strings.
 HUMAN = ["0", "1", "-1", "999", "1000", "1234", "1234567", "-1234567", "1e9", "1.5e12", "1e27", "1e30", "0.1",
          "0.001", "0.000123", "1e-9", "1e-25", "1e-30", "$value", "\"1234\"", "\"1e3\"", "\"abc\"", "\"NaN\"",
@@ -443,6 +472,20 @@ def run_render(promtool, tmp):
     return cases
 
 
+def run_float_props(promtool, tmp):
+    saved = RENDER[:]
+    RENDER[:] = [(FLOAT_FORMATS, {}, v) for v in FLOAT_PROPS]
+    try:
+        cases = run_render(promtool, tmp)
+    finally:
+        RENDER[:] = saved
+    for n, c in enumerate(cases):
+        c["id"] = "F%04d" % (n + 1)
+        c["kind"] = "float"
+        c["expected"] = c["expected"]
+    return cases
+
+
 def run_parse(promtool, tmp):
     rules = []
     for n, tpl in enumerate(PARSE):
@@ -493,7 +536,7 @@ def main():
         sys.exit("need promtool 2.42, found: %s" % version.splitlines()[:1])
     with tempfile.TemporaryDirectory() as tmp:
         move_unparsable(args.promtool, tmp)
-        cases = run_render(args.promtool, tmp) + run_parse(args.promtool, tmp) + spec_cases()
+        cases = run_render(args.promtool, tmp) + run_float_props(args.promtool, tmp) + run_parse(args.promtool, tmp) + spec_cases()
     doc = {
         "generated_by": "scripts/template-oracle.py",
         "eval_time_seconds": 300,

@@ -17,7 +17,14 @@ use super::parse::{Source, TreeSet};
 use super::value::{Elem, Value};
 
 /// Go allows 100000 nested template calls; tocsin stops earlier to stay within the native stack.
-pub const MAX_DEPTH: usize = 1000;
+pub const MAX_DEPTH: usize = 100;
+
+/// Nodes one render may visit. Go has no such budget; it keeps a template that calls templates exponentially
+/// from hanging an evaluator.
+pub const MAX_STEPS: u64 = 1_000_000;
+
+/// Bytes one render may produce (Go has no limit).
+pub const MAX_OUTPUT: usize = 16 << 20;
 
 /// What `break` and `continue` do to the walk.
 enum Flow {
@@ -51,6 +58,7 @@ struct State<'a> {
     source: &'a Source,
     at: At<'a>,
     depth: usize,
+    steps: u64,
     error: Option<TemplateError>,
 }
 
@@ -81,6 +89,7 @@ pub fn execute(
         source: &tree.source,
         at: At::None,
         depth: 0,
+        steps: 0,
         error: None,
     };
     match s.walk_list(&root, &tree.root) {
@@ -133,6 +142,15 @@ impl<'a> State<'a> {
 
     fn walk(&mut self, dot: &Value, node: &'a Node) -> R<Flow> {
         self.at = At::Node(node);
+        self.steps += 1;
+        if self.steps > MAX_STEPS {
+            return self.fail(format!(
+                "exceeded the execution budget of {MAX_STEPS} steps"
+            ));
+        }
+        if self.out.len() > MAX_OUTPUT {
+            return self.fail(format!("output exceeds {MAX_OUTPUT} bytes"));
+        }
         match node {
             Node::Text { text, .. } => self.out.push_str(text),
             Node::Action { pipe, .. } => {

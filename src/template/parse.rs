@@ -51,6 +51,7 @@ pub fn parse<'f>(
         vars: vec!["$".to_string()],
         has_func,
         range_depth: 0,
+        depth: 0,
         text,
         name,
         action_line: None,
@@ -107,6 +108,10 @@ fn add(set: &mut TreeSet, name: &str, root: ListNode, source: &Arc<Source>) -> R
 
 type PResult<T> = Result<T, ParseFailure>;
 
+/// How deeply pipelines and control structures may nest. Go 1.19 has no limit (its stacks grow); tocsin stops
+/// here with Go's later wording rather than overflow the native stack.
+pub const MAX_NESTING: usize = 100;
+
 struct Parser<'f> {
     items: Vec<Item>,
     next_item: usize,
@@ -115,6 +120,8 @@ struct Parser<'f> {
     vars: Vec<String>,
     has_func: &'f dyn Fn(&str) -> bool,
     range_depth: usize,
+    /// Nesting of pipelines and control structures, bounded so deep input cannot exhaust the stack.
+    depth: usize,
     text: &'f str,
     name: &'f str,
     action_line: Option<usize>,
@@ -365,9 +372,14 @@ impl Parser<'_> {
         context: &str,
         set: &mut TreeSet,
     ) -> PResult<Branch> {
+        if self.depth >= MAX_NESTING {
+            return self.fail("max expression depth exceeded".into());
+        }
+        self.depth += 1;
         let nvars = self.vars.len();
         let result = self.parse_control_inner(allow_else_if, context, set);
         self.vars.truncate(nvars);
+        self.depth -= 1;
         result
     }
 
@@ -459,6 +471,16 @@ impl Parser<'_> {
     }
 
     fn pipeline(&mut self, context: &str, end: ItemKind) -> PResult<Pipe> {
+        if self.depth >= MAX_NESTING {
+            return self.fail("max expression depth exceeded".into());
+        }
+        self.depth += 1;
+        let r = self.pipeline_inner(context, end);
+        self.depth -= 1;
+        r
+    }
+
+    fn pipeline_inner(&mut self, context: &str, end: ItemKind) -> PResult<Pipe> {
         let start = self.peek_non_space();
         let mut pipe = Pipe {
             pos: start.pos,

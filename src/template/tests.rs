@@ -249,3 +249,40 @@ fn renders_alert_data() {
         "13"
     );
 }
+
+#[test]
+fn deep_and_explosive_templates_stop_with_errors() {
+    let deep = "{{ ".to_string() + &"(".repeat(5000) + "1" + &")".repeat(5000) + " }}";
+    let e = check_alert_template("X", &deep, TemplateDialect::Prometheus).unwrap_err();
+    assert!(
+        e.to_string().ends_with("max expression depth exceeded"),
+        "{e}"
+    );
+    let nested_ifs = "{{ if 1 }}".repeat(5000) + &"{{ end }}".repeat(5000);
+    assert!(check_alert_template("X", &nested_ifs, TemplateDialect::Prometheus).is_err());
+    let mut doubling = String::new();
+    for i in 0..40 {
+        doubling += &format!(
+            "{{{{ define \"t{i}\" }}}}{{{{ template \"t{}\" }}}}{{{{ template \"t{}\" }}}}{{{{ end }}}}",
+            i + 1,
+            i + 1
+        );
+    }
+    doubling += "{{ define \"t40\" }}x{{ end }}{{ template \"t0\" }}";
+    let out = render(
+        TemplateDialect::Prometheus,
+        &doubling,
+        &AlertTemplateData::default(),
+    );
+    assert!(out.contains("exceeded the execution budget"), "{out}");
+    let recursive = "{{ define \"r\" }}{{ template \"r\" }}{{ end }}{{ template \"r\" }}";
+    let out = render(
+        TemplateDialect::Prometheus,
+        recursive,
+        &AlertTemplateData::default(),
+    );
+    assert!(
+        out.contains("exceeded maximum template depth (100)"),
+        "{out}"
+    );
+}

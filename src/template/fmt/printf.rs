@@ -271,11 +271,6 @@ impl Printer {
             'x' | 'X' => super::float::go_float_x(f, verb == 'X'),
             _ => return None,
         };
-        let s = if verb == 'G' || verb == 'E' || verb == 'X' {
-            s.replace("Inf", "INF").replace("NaN", "NAN")
-        } else {
-            s
-        };
         // Infinities and NaN keep their own sign handling and are never zero padded.
         if f.is_nan() {
             let body = if self.plus {
