@@ -8,12 +8,21 @@ prints (Go-quoted) is the truth. Parse-error cases go through `promtool check ru
 template. Cases with `source: spec` (vmalert-only functions that vmalert 1.79.5 cannot render offline) carry
 expectations written from the documented Go semantics and are not touched by promtool.
 
-Usage: scripts/template-oracle.py [--promtool /usr/bin/promtool]
-Needs: python3 with PyYAML, promtool 2.42. Writes tests/data/template/cases.json.
+Cases with `source: vmalert-1.79.5` are rendered by Debian's vmalert 1.79.5: the script serves a fake
+Prometheus query API and a fake Alertmanager on one loopback port, runs vmalert against them with one alerting
+rule per case (annotation `s` is the case template), and records the annotations vmalert POSTs.
+
+Usage: scripts/template-oracle.py [--promtool /usr/bin/promtool] [--vmalert /usr/bin/vmalert]
+Needs: python3 with PyYAML, promtool 2.42, vmalert 1.79.5. Writes tests/data/template/cases.json.
 """
 
 import argparse
+import http.server
 import json
+import socket
+import threading
+import time
+import urllib.parse
 import math
 import os
 import re
@@ -29,6 +38,7 @@ OUT = os.path.join(ROOT, "tests", "data", "template", "cases.json")
 EVAL_TIME = "5m"
 EXTERNAL_LABELS = {"region": "eu-west", "replica": "a"}
 EXTERNAL_URL = "http://prom.example.com:9090/prom"
+VM_EXTERNAL_URL = "http://vmalert.example.com:8880/vm"
 DEFAULT_LABELS = {"instance": "web-1.example.com:9100", "job": "node", "severity": "critical"}
 DEFAULT_VALUE = 1234.5678
 
@@ -271,18 +281,20 @@ for t in [
 ]:
     r(t)
 
-# Query functions over WORLD.
+# Query functions over WORLD. promtool's test storage returns series in no fixed order, so every case that
+# depends on the order of several series sorts them first.
 for t in [
-    "{{ query \"up\" | len }}", "{{ range query \"up\" }}{{ .Labels.instance }}={{ .Value }} {{ end }}",
+    "{{ query \"up\" | len }}", "{{ range sortByLabel \"instance\" (query \"up\") }}{{ .Labels.instance }}={{ .Value }} {{ end }}",
     "{{ with query \"up{job='db'}\" }}{{ . | first | value }}{{ end }}",
-    "{{ range query \"node_load1\" }}{{ label \"instance\" . }}:{{ value . }};{{ end }}",
+    "{{ range sortByLabel \"instance\" (query \"node_load1\") }}{{ label \"instance\" . }}:{{ value . }};{{ end }}",
     "{{ query \"nothing\" | first }}", "{{ with query \"nothing\" }}x{{ else }}empty{{ end }}",
     "{{ range sortByLabel \"zone\" (query \"disk_bytes\") }}{{ .Labels.zone }}{{ end }}",
     "{{ range sortByLabel \"instance\" (query \"up\") }}{{ .Labels.instance }} {{ end }}",
     "{{ (query \"up{job='db'}\" | first).Labels.instance }}", "{{ query \"up\" | first | strvalue }}",
-    "{{ range query \"disk_bytes\" }}{{ .Value | humanize1024 }}B {{ end }}",
+    "{{ range sortByLabel \"zone\" (query \"disk_bytes\") }}{{ .Value | humanize1024 }}B {{ end }}",
     "{{ label \"x\" (query \"up\" | first) }}", "{{ first 1 }}", "{{ value \"x\" }}", "{{ label \"a\" nil }}",
-    "{{ value nil }}", "{{ index (query \"up\") 1 | value }}", "{{ (index (query \"up\") 0).Labels.job }}",
+    "{{ value nil }}", "{{ index (sortByLabel \"instance\" (query \"up\")) 1 | value }}",
+    "{{ (index (sortByLabel \"instance\" (query \"up\")) 0).Labels.job }}",
     "{{ query \"up\" | first | printf \"%T\" }}", "{{ range $i, $s := query \"node_load1\" }}{{ $i }}{{ end }}",
 ]:
     r(t)
@@ -322,29 +334,51 @@ for t in [
 ]:
     p(t)
 
-# vmalert-only functions: not renderable by promtool; expectations from the documented Go semantics.
+# vmalert features newer than vmalert 1.79.5 (it rejects them): expectations from the documented Go semantics.
 for t, want in [
-    ("{{ jsonEscape \"a\\\"b<c>\\n\" }}", "\"a\\\"b\\u003cc\\u003e\\n\""),
-    ("{{ quotesEscape \"say \\\"hi\\\"\" }}", "say \\\"hi\\\""),
-    ("{{ htmlEscape \"<a href='x'>&</a>\" }}", "&lt;a href=&#39;x&#39;&gt;&amp;&lt;/a&gt;"),
-    ("{{ pathEscape \"a b/c?d\" }}", "a%20b%2Fc%3Fd"),
-    ("{{ queryEscape \"a b&c=d\" }}", "a+b%26c%3Dd"),
-    ("{{ crlfEscape \"a\\r\\nb\" }}", "a\\r\\nb"),
     ("{{ now }}", "1.6e+09"),
     ("{{ parseDurationTime \"1h30m\" }}", "1h30m0s"),
     ("{{ (parseDurationTime \"90s\").Seconds }}", "90"),
     ("{{ formatTime 1600000000 \"2006-01-02T15:04:05Z07:00\" }}", "2020-09-13T12:26:40Z"),
-    ("{{ $expr }}", "up == 0"),
+    ("{{ toTime 1600000000 }}", "2020-09-13 12:26:40 +0000 UTC"),
     ("{{ $alertID }}/{{ $groupID }}", "42/7"),
     ("{{ $activeAt }}", "2020-09-13 12:26:40 +0000 UTC"),
     ("{{ $activeAt.Unix }}", "1600000000"),
+    ("{{ $activeAt.Format \"2006-01-02 15:04\" }}", "2020-09-13 12:26"),
     ("{{ $for }}", "5m0s"),
+    ("{{ $for.Seconds }}", "300"),
     ("{{ $isPartial }}", "false"),
-    ("{{ $labels.job }} {{ $value | humanize }}", "node 1.235k"),
-    ("{{ $externalLabels.region }} {{ $externalURL }}", "eu-west http://vmalert.example.com:8880/vm"),
-    ("{{ externalURL }} {{ pathPrefix }}", "http://vmalert.example.com:8880/vm /vm"),
 ]:
     spec(t, want)
+
+# vmalert dialect, rendered by vmalert 1.79.5 itself.
+VMALERT = []
+for t in [
+    "{{ $labels.job }} {{ $value }}", "{{ $value | humanize }}", "{{ $expr }}", "{{ $externalLabels.region }}",
+    "{{ $externalURL }}", "{{ .Expr }}", "{{ .Value }}", "{{ .Labels.instance }}", "{{ $labels.missing }}",
+    "{{ range $k, $v := $labels }}{{ $k }}={{ $v }};{{ end }}", "{{ jsonEscape \"a\\\"b<c>&\\n\\t\\u00e9\" }}",
+    "{{ jsonEscape $labels.instance }}", "{{ quotesEscape \"say \\\"hi\\\" and 'bye'\" }}",
+    "{{ htmlEscape \"<a href='x'>&\\\"</a>\" }}", "{{ pathEscape \"a b/c?d&e=f:g@h$i+j,k;l\" }}",
+    "{{ queryEscape \"a b/c?d&e=f:g@h$i+j,k;l~\" }}", "{{ crlfEscape \"a\\r\\nb\\nc\" }}",
+    "{{ $expr | jsonEscape | queryEscape }}", "{{ $expr | queryEscape }}", "{{ $expr | pathEscape }}",
+    "{{ humanize1024 1048576 }}", "{{ humanizeDuration 90061 }}", "{{ humanizePercentage 0.1234 }}",
+    "{{ humanizeTimestamp 1600000000 }}", "{{ humanize \"1234\" }}", "{{ humanizeDuration \"3600\" }}",
+    "{{ toTime 1600000000 }}", "{{ parseDuration \"1h30m\" }}", "{{ title \"hello world\" }}",
+    "{{ toUpper \"abc\" }}", "{{ toLower \"ABC\" }}", "{{ match \"^web\" $labels.instance }}",
+    "{{ reReplaceAll \"(\\\\w+)-(\\\\d+)\" \"$2-$1\" \"web-1\" }}", "{{ stripPort $labels.instance }}",
+    "{{ stripDomain $labels.instance }}", "{{ args 1 \"a\" }}", "{{ safeHtml \"<b>\" }}",
+    "{{ printf \"%.2f %d %s %q %v\" 3.14159 42 \"s\" \"q\" $value }}", "{{ len $labels }}",
+    "{{ if gt $value 1000.0 }}big{{ else }}small{{ end }}", "{{ with query \"up\" }}{{ len . }}{{ end }}",
+    "{{ range query \"node_load1\" }}{{ .Labels.instance }}={{ .Value }} {{ end }}",
+    "{{ query \"up\" | first | value }}", "{{ (query \"up\" | first).Labels.job }}",
+    "{{ range sortByLabel \"zone\" (query \"disk_bytes\") }}{{ .Labels.zone }}{{ end }}",
+    "{{ query \"up\" | first | strvalue }}", "{{ label \"instance\" (query \"up\" | first) }}",
+    "{{ define \"x\" }}[{{ . }}]{{ end }}{{ template \"x\" $labels.job }}", "{{ eq $labels.job \"node\" }}",
+    "{{ $value | printf \"%.3e\" }}", "{{ print 1 2 \"a\" }}", "{{ html \"<x>\" }}", "{{ js \"it's\" }}",
+    "{{ urlquery \"a b\" }}", "{{ index $labels \"job\" }}", "{{ slice \"abcdef\" 1 3 }}", "{{ not 0 }}",
+    "{{ and 1 0 }}", "{{ or 0 \"x\" }}", "{{ $value }} {{ 1e6 }} {{ 1e-5 }} {{ 100000.0 }}",
+]:
+    VMALERT.append(t)
 
 # ---------------------------------------------------------------------------------------------------------------
 # Running promtool.
@@ -511,11 +545,141 @@ def run_parse(promtool, tmp):
     return cases
 
 
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def run_vmalert(vmalert, tmp):
+    """Renders VMALERT with vmalert 1.79.5; templates it refuses to load are reported and left out."""
+    skip = set()
+    for _ in range(20):  # each round drops one template vmalert 1.79.5 cannot parse
+        cases, bad = run_vmalert_once(vmalert, tmp, skip)
+        if bad is None:
+            return cases
+        print("vmalert 1.79.5 rejects %r; left out" % VMALERT[bad], file=sys.stderr)
+        skip.add(bad)
+    sys.exit("vmalert rejected too many templates")
+
+
+def run_vmalert_once(vmalert, tmp, skip):
+    """Renders VMALERT with vmalert 1.79.5 against a fake datasource and a fake Alertmanager on loopback."""
+    got = {}
+    world = {}
+    for lbls, v in WORLD:
+        world.setdefault(lbls["__name__"], []).append((lbls, v))
+
+    def answer(q):
+        if q.startswith("case_"):
+            return [(DEFAULT_LABELS, DEFAULT_VALUE)]
+        name, _, matchers = q.partition("{")
+        want = {}
+        for m in matchers.rstrip("}").split(","):
+            if "=" in m:
+                k, v = m.split("=", 1)
+                want[k.strip()] = v.strip().strip("'\"")
+        return [(l, v) for l, v in world.get(name, []) if all(l.get(k) == v for k, v in want.items())]
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def reply(self, code, body):
+            data = json.dumps(body).encode()
+            self.send_response(code)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def query(self, params):
+            q = params.get("query", [""])[0]
+            ts = float(params.get("time", [str(time.time())])[0])
+            result = [{"metric": l, "value": [ts, promql_float(v)]} for l, v in answer(q)]
+            self.reply(200, {"status": "success", "data": {"resultType": "vector", "result": result}})
+
+        def do_GET(self):
+            u = urllib.parse.urlparse(self.path)
+            if u.path.endswith("/api/v1/query"):
+                return self.query(urllib.parse.parse_qs(u.query))
+            self.reply(404, {})
+
+        def do_POST(self):
+            u = urllib.parse.urlparse(self.path)
+            body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            if u.path.endswith("/api/v1/query"):
+                params = urllib.parse.parse_qs(u.query)
+                params.update(urllib.parse.parse_qs(body.decode()))
+                return self.query(params)
+            if u.path.endswith("/api/v2/alerts"):
+                for a in json.loads(body):
+                    name = a.get("labels", {}).get("alertname", "")
+                    if name.startswith("V") and name not in got:
+                        got[name] = a.get("annotations", {}).get("s")
+                return self.reply(200, {})
+            self.reply(404, {})
+
+    port = free_port()
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    rules = [{"alert": "V%04d" % (n + 1), "expr": "case_V%04d" % (n + 1), "annotations": {"s": t}}
+             for n, t in enumerate(VMALERT) if n not in skip]
+    path = os.path.join(tmp, "vm.yml")
+    with open(path, "w") as f:
+        yaml.safe_dump({"groups": [{"name": "vmcases", "interval": "1s", "rules": rules}]}, f, allow_unicode=True,
+                       width=1 << 20)
+    proc = subprocess.Popen([
+        vmalert, "-rule=" + path, "-datasource.url=http://127.0.0.1:%d" % port,
+        "-notifier.url=http://127.0.0.1:%d/am" % port, "-httpListenAddr=127.0.0.1:%d" % free_port(),
+        "-evaluationInterval=1s", "-external.url=" + VM_EXTERNAL_URL,
+        "-external.label=region=" + EXTERNAL_LABELS["region"], "-loggerLevel=ERROR",
+    ], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        for _ in range(60):  # at most 30 seconds
+            if len(got) == len(rules) or proc.poll() is not None:
+                break
+            time.sleep(0.5)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        server.shutdown()
+    if not got:
+        err = proc.stderr.read().decode()
+        m = re.search(r'rule "vmcases"\."V(\d{4})"', err)
+        if m:
+            return None, int(m.group(1)) - 1
+        sys.exit("vmalert sent no alerts: %s" % err[-2000:])
+    cases = []
+    for n, t in enumerate(VMALERT):
+        name = "V%04d" % (n + 1)
+        if n in skip:
+            continue
+        if name not in got:
+            print("vmalert did not render %s %r; left out" % (name, t), file=sys.stderr)
+            continue
+        cases.append({
+            "id": name,
+            "kind": "render",
+            "dialect": "vmalert",
+            "template": t,
+            "labels": DEFAULT_LABELS,
+            "value": promql_float(DEFAULT_VALUE),
+            "expr": "case_" + name,
+            "expected": got[name],
+            "source": "vmalert-1.79.5",
+        })
+    return cases, None
+
+
 def spec_cases():
     cases = []
     for n, (tpl, labels, value, want) in enumerate(SPEC):
         cases.append({
-            "id": "V%04d" % (n + 1),
+            "id": "S%04d" % (n + 1),
             "kind": "render",
             "dialect": "vmalert",
             "template": tpl,
@@ -530,18 +694,21 @@ def spec_cases():
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--promtool", default="promtool")
+    ap.add_argument("--vmalert", default="vmalert")
     args = ap.parse_args()
     version = subprocess.run([args.promtool, "--version"], capture_output=True, text=True).stdout
     if "2.42" not in version:
         sys.exit("need promtool 2.42, found: %s" % version.splitlines()[:1])
     with tempfile.TemporaryDirectory() as tmp:
         move_unparsable(args.promtool, tmp)
-        cases = run_render(args.promtool, tmp) + run_float_props(args.promtool, tmp) + run_parse(args.promtool, tmp) + spec_cases()
+        cases = run_render(args.promtool, tmp) + run_float_props(args.promtool, tmp) + run_parse(args.promtool, tmp)
+        cases += run_vmalert(args.vmalert, tmp) + spec_cases()
     doc = {
         "generated_by": "scripts/template-oracle.py",
         "eval_time_seconds": 300,
         "external_labels": EXTERNAL_LABELS,
         "external_url": EXTERNAL_URL,
+        "vmalert_external_url": VM_EXTERNAL_URL,
         "world": [{"labels": l, "value": v} for l, v in WORLD],
         "cases": cases,
     }

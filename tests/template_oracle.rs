@@ -136,17 +136,22 @@ fn render_case(
             doc["external_url"].as_str().unwrap_or_default(),
             labels(&doc["external_labels"]),
         ),
-        TemplateDialect::Vmalert => (
-            "http://vmalert.example.com:8880/vm",
-            labels(&doc["external_labels"]),
-        ),
+        TemplateDialect::Vmalert => {
+            // The vmalert oracle ran with only the region external label.
+            let mut l = BTreeMap::new();
+            let region = doc["external_labels"]["region"]
+                .as_str()
+                .unwrap_or_default();
+            l.insert("region".to_string(), region.to_string());
+            (doc["vmalert_external_url"].as_str().unwrap_or_default(), l)
+        }
     };
     let data = AlertTemplateData {
         labels: labels(&c["labels"]),
         value: float(c["value"].as_str().unwrap_or("0")),
         external_labels,
         external_url: external_url.to_string(),
-        expr: "up == 0".into(),
+        expr: c["expr"].as_str().unwrap_or("up == 0").to_string(),
         alert_id: 42,
         group_id: 7,
         active_at: SystemTime::UNIX_EPOCH + Duration::from_secs(1_600_000_000),

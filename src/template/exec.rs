@@ -528,11 +528,12 @@ impl<'a> State<'a> {
                 if has_args {
                     return self.fail(format!("{name} is not a method but has arguments"));
                 }
+                // Prometheus runs with missingkey=zero; vmalert 1.79.5 with Go's default, which yields no value.
                 return Ok(match m.entries.get(name) {
                     Some(v) => v.clone(),
-                    None => match m.elem {
-                        Elem::Str => Value::str(""),
-                        Elem::Any => Value::Invalid,
+                    None => match (m.elem, self.dialect) {
+                        (Elem::Str, TemplateDialect::Prometheus) => Value::str(""),
+                        _ => Value::Invalid,
                     },
                 });
             }
@@ -658,7 +659,10 @@ impl<'a> State<'a> {
             let v = self.validate_type(f, p)?;
             argv.push(v);
         }
-        let call = funcs::Call { ctx: self.ctx };
+        let call = funcs::Call {
+            ctx: self.ctx,
+            dialect: self.dialect,
+        };
         let result = match builtins::call(name, &argv) {
             Some(r) => r,
             None => funcs::call(&call, name, argv),

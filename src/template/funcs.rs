@@ -49,6 +49,7 @@ pub struct Sig {
 /// What a library function may consult.
 pub struct Call<'a> {
     pub ctx: &'a RenderContext<'a>,
+    pub dialect: TemplateDialect,
 }
 
 const fn sig(fixed: &'static [Param]) -> Sig {
@@ -131,16 +132,16 @@ pub fn call(c: &Call<'_>, name: &str, args: Vec<Value>) -> Result<Value, String>
         "externalURL" => Value::str(c.ctx.external_url),
         "pathPrefix" => Value::str(&urls::path_of(c.ctx.external_url)),
         "jsonEscape" => Value::str(&strings::json_escape(&s(0))),
-        "quotesEscape" => Value::str(&s(0).replace('"', "\\\"")),
+        "quotesEscape" => Value::str(&strings::quotes_escape(&s(0))),
         "crlfEscape" => Value::str(&s(0).replace('\n', "\\n").replace('\r', "\\r")),
-        "htmlEscape" => Value::str(&super::builtins::html_escape(&s(0))),
+        "htmlEscape" => Value::str(&strings::html_escape(&s(0))),
         "pathEscape" => Value::str(&urls::path_escape(&s(0))),
         "queryEscape" => Value::str(&urls::query_escape(&s(0))),
         "query" => query::query(c, &s(0))?,
         "first" => query::first(&args[0])?,
         "label" => query::label(&s(0), &args[1])?,
         "value" => query::value(&args[0])?,
-        "strvalue" => query::strvalue(&args[0])?,
+        "strvalue" => query::strvalue(&args[0], c.dialect)?,
         "sortByLabel" => query::sort_by_label(&s(0), &args[1]),
         _ => return Err(format!("function {name} is not implemented")),
     })

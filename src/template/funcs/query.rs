@@ -3,6 +3,7 @@
 
 use std::rc::Rc;
 
+use super::super::TemplateDialect;
 use super::super::value::{Sample, Value, string_map};
 use super::Call;
 
@@ -54,8 +55,12 @@ pub fn value(v: &Value) -> Result<Value, String> {
     Ok(Value::Float(sample(v)?.value))
 }
 
-pub fn strvalue(v: &Value) -> Result<Value, String> {
-    label("__value__", v)
+/// Prometheus reads the `__value__` label; vmalert returns the metric name.
+pub fn strvalue(v: &Value, dialect: TemplateDialect) -> Result<Value, String> {
+    match dialect {
+        TemplateDialect::Prometheus => label("__value__", v),
+        TemplateDialect::Vmalert => label("__name__", v),
+    }
 }
 
 pub fn sort_by_label(name: &str, v: &Value) -> Value {

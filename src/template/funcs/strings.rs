@@ -110,10 +110,9 @@ pub fn args(args: &[Value]) -> Value {
     }))
 }
 
-/// vmalert's `jsonEscape`: Go's `json.Marshal` of a string (quoted, HTML-safe).
-pub fn json_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
+/// vmalert's string escaping (its quicktemplate JSON escaper): `"`, `\\` and control characters escaped as
+/// in JSON, plus `<` and `'` as `\u003c` and `\u0027`.
+fn qt_json_escape(out: &mut String, s: &str) {
     for c in s.chars() {
         match c {
             '"' => out.push_str("\\\""),
@@ -121,14 +120,43 @@ pub fn json_escape(s: &str) -> String {
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
-            '<' | '>' | '&' | '\u{2028}' | '\u{2029}' => {
-                out.push_str(&format!("\\u{:04x}", c as u32))
-            }
+            '<' => out.push_str("\\u003c"),
+            '\'' => out.push_str("\\u0027"),
             c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
             c => out.push(c),
         }
     }
+}
+
+/// vmalert's `jsonEscape`: the string as a quoted JSON string.
+pub fn json_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
+    qt_json_escape(&mut out, s);
+    out.push('"');
+    out
+}
+
+/// vmalert's `quotesEscape`: the inside of `jsonEscape`'s quotes.
+pub fn quotes_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    qt_json_escape(&mut out, s);
+    out
+}
+
+/// vmalert's `htmlEscape` (quicktemplate's HTML escaper).
+pub fn html_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
     out
 }
 
@@ -140,6 +168,7 @@ mod tests {
     fn strings() {
         assert_eq!(title("hello world-foo_bar"), "Hello World-Foo_bar");
         assert_eq!(re_replace_all("(a+)", "<$1>", "caaat").unwrap(), "c<aaa>t");
-        assert_eq!(json_escape("a\"<b>\n"), "\"a\\\"\\u003cb\\u003e\\n\"");
+        assert_eq!(json_escape("a\"<b>'\n"), "\"a\\\"\\u003cb>\\u0027\\n\"");
+        assert_eq!(html_escape("<\"'&>"), "&lt;&quot;&#39;&amp;&gt;");
     }
 }
