@@ -214,8 +214,10 @@ impl Template {
         exec::execute(&self.name, &self.trees, self.dialect, root, ctx)
     }
 
-    /// Renders as the alert annotation text the tool would show: the output, or Prometheus's
-    /// `<error expanding template: ...>` marker on failure.
+    /// Renders as the annotation text Prometheus would show: the output, or its
+    /// `<error expanding template: ...>` marker on failure. vmalert instead fails the rule's evaluation and sends
+    /// nothing, so vmalert-dialect callers should use [`Template::render`] and handle the error; here the
+    /// vmalert dialect yields the bare error text.
     pub fn render_annotation(&self, data: &AlertTemplateData, ctx: &RenderContext<'_>) -> String {
         match self.render(data, ctx) {
             Ok(s) => s,
@@ -226,7 +228,7 @@ impl Template {
                         self.name
                     )
                 }
-                TemplateDialect::Vmalert => format!("error executing template: {e}"),
+                TemplateDialect::Vmalert => e.to_string(),
             },
         }
     }
