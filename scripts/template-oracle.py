@@ -675,6 +675,35 @@ def run_vmalert_once(vmalert, tmp, skip):
     return cases, None
 
 
+def run_vmalert_checks(vmalert, tmp):
+    """Parse-checks every PARSE template with `vmalert -dryRun` (which stops at the first bad template)."""
+    cases = []
+    path = os.path.join(tmp, "check.yml")
+    for n, tpl in enumerate(PARSE):
+        rule = {"alert": "A", "expr": "up", "annotations": {"s": tpl}}
+        with open(path, "w") as f:
+            yaml.safe_dump({"groups": [{"name": "g", "rules": [rule]}]}, f, allow_unicode=True, width=1 << 20)
+        res = subprocess.run([vmalert, "-rule=" + path, "-dryRun", "-loggerLevel=ERROR"], capture_output=True,
+                             text=True, timeout=60)
+        out = res.stdout + res.stderr
+        m = re.search(r"error parsing annotation template: (.*)$", out, re.M)
+        if res.returncode == 0:
+            want = "ok"
+        elif m:
+            want = m.group(1)
+        else:
+            sys.exit("vmalert -dryRun failed on %r without a template error: %s" % (tpl, out[-1000:]))
+        cases.append({
+            "id": "Q%04d" % (n + 1),
+            "kind": "check",
+            "dialect": "vmalert",
+            "template": tpl,
+            "expected": want,
+            "source": "vmalert-1.79.5",
+        })
+    return cases
+
+
 def spec_cases():
     cases = []
     for n, (tpl, labels, value, want) in enumerate(SPEC):
@@ -702,7 +731,7 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         move_unparsable(args.promtool, tmp)
         cases = run_render(args.promtool, tmp) + run_float_props(args.promtool, tmp) + run_parse(args.promtool, tmp)
-        cases += run_vmalert(args.vmalert, tmp) + spec_cases()
+        cases += run_vmalert(args.vmalert, tmp) + run_vmalert_checks(args.vmalert, tmp) + spec_cases()
     doc = {
         "generated_by": "scripts/template-oracle.py",
         "eval_time_seconds": 300,

@@ -65,6 +65,20 @@ fn float(s: &str) -> f64 {
     }
 }
 
+/// Oracle cases tocsin answers differently on purpose: (dialect, template, why).
+const DELIBERATE: &[(&str, &str, &str)] = &[(
+    "vmalert",
+    "{{ now }}",
+    "`now` came after vmalert 1.79.5; tocsin's vmalert dialect follows current vmalert",
+)];
+
+fn deliberate(c: &Json) -> bool {
+    c["source"] == "vmalert-1.79.5"
+        && DELIBERATE
+            .iter()
+            .any(|(d, t, _)| c["dialect"] == *d && c["template"] == *t)
+}
+
 #[test]
 fn template_cases_match_the_oracle() {
     let text =
@@ -103,6 +117,13 @@ fn template_cases_match_the_oracle() {
             },
             _ => render_case(c, id, tpl, dialect, &doc, &world, eval_time),
         };
+        if deliberate(c) {
+            assert_ne!(
+                got, expected,
+                "{id} is listed as a deliberate difference but now agrees"
+            );
+            continue;
+        }
         if got != expected {
             failures.push(format!("{id} {tpl:?}\n  want {expected:?}\n  got  {got:?}"));
         }
