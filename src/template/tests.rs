@@ -286,3 +286,11 @@ fn deep_and_explosive_templates_stop_with_errors() {
         "{out}"
     );
 }
+
+#[test]
+fn compiled_templates_can_be_shared_across_threads() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Template>();
+    assert_send_sync::<TemplateSet>();
+    assert_send_sync::<TemplateError>();
+}
