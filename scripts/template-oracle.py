@@ -351,8 +351,13 @@ for t, want in [
 ]:
     spec(t, want)
 
-# vmalert dialect, rendered by vmalert 1.79.5 itself.
-VMALERT = []
+# vmalert dialect, rendered by vmalert 1.79.5 itself, with this -rule.templates file loaded.
+VM_DEFS = """{{ define "summary" }}{{ .Labels.job }} on {{ .Labels.instance }} is {{ .Value | humanize }}{{ end }}
+{{ define "upper" }}{{ . | toUpper }}{{ end }}
+{{ define "list" }}{{ range $k, $v := . }}[{{ $k }}:{{ $v }}]{{ end }}{{ end }}
+"""
+VMALERT = ["{{ template \"summary\" . }}", "{{ template \"upper\" $labels.job }}", "{{ template \"list\" $labels }}",
+           "{{ template \"upper\" \"x\" }}-{{ template \"summary\" . }}"]
 for t in [
     "{{ $labels.job }} {{ $value }}", "{{ $value | humanize }}", "{{ $expr }}", "{{ $externalLabels.region }}",
     "{{ $externalURL }}", "{{ .Expr }}", "{{ .Value }}", "{{ .Labels.instance }}", "{{ $labels.missing }}",
@@ -625,6 +630,9 @@ def run_vmalert_once(vmalert, tmp, skip):
     threading.Thread(target=server.serve_forever, daemon=True).start()
     rules = [{"alert": "V%04d" % (n + 1), "expr": "case_V%04d" % (n + 1), "annotations": {"s": t}}
              for n, t in enumerate(VMALERT) if n not in skip]
+    defs = os.path.join(tmp, "defs.tpl")
+    with open(defs, "w") as f:
+        f.write(VM_DEFS)
     path = os.path.join(tmp, "vm.yml")
     with open(path, "w") as f:
         yaml.safe_dump({"groups": [{"name": "vmcases", "interval": "1s", "rules": rules}]}, f, allow_unicode=True,
@@ -633,7 +641,7 @@ def run_vmalert_once(vmalert, tmp, skip):
         vmalert, "-rule=" + path, "-datasource.url=http://127.0.0.1:%d" % port,
         "-notifier.url=http://127.0.0.1:%d/am" % port, "-httpListenAddr=127.0.0.1:%d" % free_port(),
         "-evaluationInterval=1s", "-external.url=" + VM_EXTERNAL_URL,
-        "-external.label=region=" + EXTERNAL_LABELS["region"], "-loggerLevel=ERROR",
+        "-external.label=region=" + EXTERNAL_LABELS["region"], "-loggerLevel=ERROR", "-rule.templates=" + defs,
     ], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         for _ in range(60):  # at most 30 seconds
@@ -738,6 +746,7 @@ def main():
         "external_labels": EXTERNAL_LABELS,
         "external_url": EXTERNAL_URL,
         "vmalert_external_url": VM_EXTERNAL_URL,
+        "vmalert_rule_templates": VM_DEFS,
         "world": [{"labels": l, "value": v} for l, v in WORLD],
         "cases": cases,
     }

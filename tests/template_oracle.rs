@@ -185,7 +185,15 @@ fn render_case(
         eval_time,
         now: SystemTime::UNIX_EPOCH + Duration::from_secs(1_600_000_000),
     };
-    match Template::parse_alert(id, tpl, dialect, &TemplateSet::default()) {
+    let set = match dialect {
+        TemplateDialect::Prometheus => TemplateSet::default(),
+        TemplateDialect::Vmalert => {
+            let defs = doc["vmalert_rule_templates"].as_str().unwrap_or_default();
+            TemplateSet::parse(&[("defs.tpl", defs)], dialect)
+                .expect("the oracle's -rule.templates file parses")
+        }
+    };
+    match Template::parse_alert(id, tpl, dialect, &set) {
         Ok(t) => t.render_annotation(&data, &ctx),
         Err(e) => format!("parse error: {e}"),
     }
