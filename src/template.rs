@@ -26,7 +26,7 @@ mod value;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-pub use data::{AlertTemplateData, QuerySample, RenderContext, TemplateQuerier};
+pub use data::{AlertTemplateData, PreparedAlertData, QuerySample, RenderContext, TemplateQuerier};
 pub use error::TemplateError;
 
 use parse::TreeSet;
@@ -212,6 +212,25 @@ impl Template {
     ) -> Result<String, TemplateError> {
         let root = data.to_value(self.dialect);
         exec::execute(&self.name, &self.trees, self.dialect, root, ctx)
+    }
+
+    /// Renders with data converted once by [`AlertTemplateData::prepare`], which saves the conversion when one
+    /// alert's annotations and labels are rendered one after another.
+    pub fn render_prepared(
+        &self,
+        data: &PreparedAlertData<'_>,
+        ctx: &RenderContext<'_>,
+    ) -> Result<String, TemplateError> {
+        if data.dialect != self.dialect {
+            return self.render(data.data, ctx);
+        }
+        exec::execute(
+            &self.name,
+            &self.trees,
+            self.dialect,
+            data.root.clone(),
+            ctx,
+        )
     }
 
     /// Renders as the annotation text Prometheus would show: the output, or its

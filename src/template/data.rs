@@ -88,7 +88,24 @@ impl Default for RenderContext<'_> {
     }
 }
 
+/// Alert data converted once into template values, for rendering several templates of one dialect
+/// ([`crate::template::Template::render_prepared`]). Holds shared, single-threaded values: prepare per evaluation.
+pub struct PreparedAlertData<'a> {
+    pub(crate) data: &'a AlertTemplateData,
+    pub(crate) dialect: TemplateDialect,
+    pub(crate) root: Value,
+}
+
 impl AlertTemplateData {
+    /// Converts the data once for rendering several `dialect` templates.
+    pub fn prepare(&self, dialect: TemplateDialect) -> PreparedAlertData<'_> {
+        PreparedAlertData {
+            data: self,
+            dialect,
+            root: self.to_value(dialect),
+        }
+    }
+
     /// The root value `.` for `dialect`.
     pub(crate) fn to_value(&self, dialect: TemplateDialect) -> Value {
         let labels = Value::Map(string_map(&self.labels));

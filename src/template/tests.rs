@@ -294,3 +294,20 @@ fn compiled_templates_can_be_shared_across_threads() {
     assert_send_sync::<TemplateSet>();
     assert_send_sync::<TemplateError>();
 }
+
+#[test]
+fn prepared_data_renders_like_plain_data() {
+    let mut d = AlertTemplateData {
+        value: 0.5,
+        ..Default::default()
+    };
+    d.labels.insert("job".into(), "api".into());
+    let ctx = RenderContext::default();
+    for dialect in [TemplateDialect::Prometheus, TemplateDialect::Vmalert] {
+        let text = "{{ $labels.job }} {{ $value | humanizePercentage }}";
+        let t = Template::parse_alert("X", text, dialect, &TemplateSet::default()).unwrap();
+        let prepared = d.prepare(TemplateDialect::Prometheus);
+        assert_eq!(t.render_prepared(&prepared, &ctx), t.render(&d, &ctx));
+        assert_eq!(t.render(&d, &ctx).unwrap(), "api 50%");
+    }
+}
