@@ -193,7 +193,9 @@ for t in [
     "{{ printf \"%s\" (safeHtml \"<b>\") }}", "{{ printf \"%d\" (safeHtml \"x\") }}", "{{ printf }}",
     "{{ printf 1 }}", "{{ printf \"%v|%6v|%-6v|\" nil 1 true }}", "{{ printf \"%08.3f|%+08d|%-08d|\" -3.5 7 7 }}",
     "{{ printf \"%x %X %o %b\" -255 -255 -8 -5 }}", "{{ printf \"%e %g\" 0.0 0.0 }}", "{{ printf \"%.3e\" 1e-300 }}",
-    "{{ printf \"%5t|%-6t|\" true false }}", "{{ printf \"%q\" 65 }}", "{{ printf \"%3c|%-3c|\" 65 66 }}",
+    "{{ printf \"%5t|%-6t|\" true false }}", "{{ printf \"%08198552921648689607x\" \"str\" }}",
+    "{{ printf \"%*d|%.*d\" 10000000 1 }}", "{{ printf \"%.\" 1 }}", "{{ printf \"%-*d|\" -4 1 }}",
+    "{{ printf \"%.*f|%.*f\" -1 2.5 \"x\" 2.5 }}", "{{ printf \"%*d\" }}", "{{ printf \"%.99999999f\" 1.5 }}", "{{ printf \"%q\" 65 }}", "{{ printf \"%3c|%-3c|\" 65 66 }}",
 ]:
     r(t)
 

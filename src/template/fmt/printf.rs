@@ -351,6 +351,40 @@ impl Printer {
     }
 }
 
+/// Go's `tooLarge`: widths and precisions are limited to a million.
+fn too_large(x: i64) -> bool {
+    !(-1_000_000..=1_000_000).contains(&x)
+}
+
+/// Go's `parsenum`: digits at `i`; a number that grows too large swallows the rest of the format, as in Go.
+fn parse_num(b: &[u8], i: &mut usize) -> (usize, bool) {
+    let mut num: i64 = 0;
+    let mut present = false;
+    while *i < b.len() && b[*i].is_ascii_digit() {
+        if too_large(num) {
+            *i = b.len();
+            return (0, false);
+        }
+        num = num * 10 + i64::from(b[*i] - b'0');
+        present = true;
+        *i += 1;
+    }
+    (num as usize, present)
+}
+
+/// Go's `intFromArg` for `*` widths and precisions: the argument must be an int within Go's limits.
+fn int_from_arg(args: &[Value], argn: &mut usize) -> (i64, bool) {
+    let Some(a) = args.get(*argn) else {
+        return (0, false);
+    };
+    *argn += 1;
+    match a {
+        Value::Int(n) if !too_large(*n) => (*n, true),
+        Value::Byte(n) => (i64::from(*n), true),
+        _ => (0, false),
+    }
+}
+
 /// Go's `fmt.Sprintf`.
 pub fn sprintf(format: &str, args: &[Value]) -> String {
     let mut out = String::new();
@@ -402,42 +436,33 @@ pub fn sprintf(format: &str, args: &[Value]) -> String {
         parse_index(&mut i, &mut argn, &mut reordered);
         if i < b.len() && b[i] == b'*' {
             i += 1;
-            match args.get(argn) {
-                Some(Value::Int(w)) => {
-                    if *w < 0 {
-                        p.minus = true;
-                        p.zero = false;
-                    }
-                    p.width = Some(w.unsigned_abs() as usize);
+            let (w, ok) = int_from_arg(args, &mut argn);
+            if ok {
+                if w < 0 {
+                    p.minus = true;
+                    p.zero = false;
                 }
-                _ => out.push_str("%!(BADWIDTH)"),
+                p.width = Some(w.unsigned_abs() as usize);
+            } else {
+                out.push_str("%!(BADWIDTH)");
             }
-            argn += 1;
         } else {
-            let start = i;
-            while i < b.len() && b[i].is_ascii_digit() {
-                i += 1;
-            }
-            if i > start {
-                p.width = format[start..i].parse().ok();
-            }
+            let (w, present) = parse_num(b, &mut i);
+            p.width = present.then_some(w);
         }
-        if i < b.len() && b[i] == b'.' {
+        // As in Go, a '.' that ends the format is the verb, not a precision.
+        if i + 1 < b.len() && b[i] == b'.' {
             i += 1;
             parse_index(&mut i, &mut argn, &mut reordered);
             if i < b.len() && b[i] == b'*' {
                 i += 1;
-                match args.get(argn) {
-                    Some(Value::Int(w)) if *w >= 0 => p.prec = Some(*w as usize),
+                match int_from_arg(args, &mut argn) {
+                    (w, true) if w >= 0 => p.prec = Some(w as usize),
                     _ => out.push_str("%!(BADPREC)"),
                 }
-                argn += 1;
             } else {
-                let start = i;
-                while i < b.len() && b[i].is_ascii_digit() {
-                    i += 1;
-                }
-                p.prec = Some(format[start..i].parse().unwrap_or(0));
+                let (prec, _) = parse_num(b, &mut i);
+                p.prec = Some(prec);
             }
         }
         parse_index(&mut i, &mut argn, &mut reordered);
@@ -540,6 +565,15 @@ mod tests {
             "1%!(EXTRA string=a)"
         );
         assert_eq!(sprintf("100%%", &[]), "100%");
+        assert_eq!(
+            sprintf("%08198552921648689607x", &[s("a")]),
+            "%!(NOVERB)%!(EXTRA string=a)"
+        );
+        assert_eq!(
+            sprintf("%*d|%.*d", &[Value::Int(10_000_000), Value::Int(1)]),
+            "%!(BADWIDTH)1|%!(BADPREC)%!d(MISSING)"
+        );
+        assert_eq!(sprintf("%.", &[Value::Int(1)]), "%!.(int=1)");
         assert_eq!(
             sprintf("%t %v", &[Value::Bool(true), Value::Nil]),
             "true <nil>"
