@@ -26,7 +26,7 @@ mod value;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-pub use data::{AlertTemplateData, QuerySample, RenderContext, TemplateQuerier};
+pub use data::{AlertTemplateData, PreparedAlertData, QuerySample, RenderContext, TemplateQuerier};
 pub use error::TemplateError;
 
 use parse::TreeSet;
@@ -87,7 +87,7 @@ impl TemplateSet {
             let mut set = TreeSet::new();
             parse_text(name, text, "", dialect, &mut set)?;
             for (k, v) in set {
-                if &k == name && all.contains_key(&k) && v.nodes.is_empty() {
+                if &k == name && all.contains_key(&k) && v.root.nodes.is_empty() {
                     continue;
                 }
                 all.insert(k, v);
@@ -214,8 +214,29 @@ impl Template {
         exec::execute(&self.name, &self.trees, self.dialect, root, ctx)
     }
 
-    /// Renders as the alert annotation text the tool would show: the output, or Prometheus's
-    /// `<error expanding template: ...>` marker on failure.
+    /// Renders with data converted once by [`AlertTemplateData::prepare`], which saves the conversion when one
+    /// alert's annotations and labels are rendered one after another.
+    pub fn render_prepared(
+        &self,
+        data: &PreparedAlertData<'_>,
+        ctx: &RenderContext<'_>,
+    ) -> Result<String, TemplateError> {
+        if data.dialect != self.dialect {
+            return self.render(data.data, ctx);
+        }
+        exec::execute(
+            &self.name,
+            &self.trees,
+            self.dialect,
+            data.root.clone(),
+            ctx,
+        )
+    }
+
+    /// Renders as the annotation text Prometheus would show: the output, or its
+    /// `<error expanding template: ...>` marker on failure. vmalert instead fails the rule's evaluation and sends
+    /// nothing, so vmalert-dialect callers should use [`Template::render`] and handle the error; here the
+    /// vmalert dialect yields the bare error text.
     pub fn render_annotation(&self, data: &AlertTemplateData, ctx: &RenderContext<'_>) -> String {
         match self.render(data, ctx) {
             Ok(s) => s,
@@ -226,7 +247,7 @@ impl Template {
                         self.name
                     )
                 }
-                TemplateDialect::Vmalert => format!("error executing template: {e}"),
+                TemplateDialect::Vmalert => e.to_string(),
             },
         }
     }

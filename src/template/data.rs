@@ -8,7 +8,10 @@ use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
 
 use super::TemplateDialect;
-use super::value::Value;
+use std::rc::Rc;
+
+use super::funcs::time::system_time_nanos;
+use super::value::{StructValue, Value, string_map};
 
 /// One sample of an instant-query result, as templates see it.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -85,10 +88,73 @@ impl Default for RenderContext<'_> {
     }
 }
 
+/// Alert data converted once into template values, for rendering several templates of one dialect
+/// ([`crate::template::Template::render_prepared`]). Holds shared, single-threaded values: prepare per evaluation.
+pub struct PreparedAlertData<'a> {
+    pub(crate) data: &'a AlertTemplateData,
+    pub(crate) dialect: TemplateDialect,
+    pub(crate) root: Value,
+}
+
 impl AlertTemplateData {
+    /// Converts the data once for rendering several `dialect` templates.
+    pub fn prepare(&self, dialect: TemplateDialect) -> PreparedAlertData<'_> {
+        PreparedAlertData {
+            data: self,
+            dialect,
+            root: self.to_value(dialect),
+        }
+    }
+
     /// The root value `.` for `dialect`.
     pub(crate) fn to_value(&self, dialect: TemplateDialect) -> Value {
-        let _ = dialect;
-        Value::Nil
+        let labels = Value::Map(string_map(&self.labels));
+        let external = Value::Map(string_map(&self.external_labels));
+        let url = Value::str(&self.external_url);
+        let value = Value::Float(self.value);
+        let st = match dialect {
+            TemplateDialect::Prometheus => StructValue {
+                type_name: "struct { Labels map[string]string; ExternalLabels map[string]string; \
+                            ExternalURL string; Value float64 }",
+                fields: vec![
+                    ("Labels", labels),
+                    ("ExternalLabels", external),
+                    ("ExternalURL", url),
+                    ("Value", value),
+                ],
+            },
+            TemplateDialect::Vmalert => StructValue {
+                type_name: "notifier.tplData",
+                fields: vec![
+                    ("Type", Value::str(&self.type_)),
+                    ("Labels", labels),
+                    ("Value", value),
+                    ("Expr", Value::str(&self.expr)),
+                    ("AlertID", Value::Int(self.alert_id as i64)),
+                    ("GroupID", Value::Int(self.group_id as i64)),
+                    (
+                        "ActiveAt",
+                        Value::Time {
+                            nanos: system_time_nanos(self.active_at),
+                            ptr: false,
+                        },
+                    ),
+                    (
+                        "For",
+                        Value::Duration(i64::try_from(self.for_.as_nanos()).unwrap_or(i64::MAX)),
+                    ),
+                    ("IsPartial", Value::Bool(self.is_partial)),
+                    (
+                        "Interval",
+                        Value::Duration(
+                            i64::try_from(self.interval.as_nanos()).unwrap_or(i64::MAX),
+                        ),
+                    ),
+                    ("ExternalLabels", external),
+                    ("ExternalURL", url),
+                ],
+            },
+        };
+        Value::Struct(Rc::new(st))
     }
 }

@@ -5,7 +5,7 @@
 mod float;
 mod printf;
 
-pub use float::{go_float_e, go_float_f, go_float_g, go_float_v};
+pub use float::{go_float_e, go_float_f, go_float_g, go_float_v, go_float_x};
 pub use printf::{FmtArg, sprint, sprintf, sprintln};
 
 /// Go's `unicode.IsPrint` approximated on Rust's character classes.

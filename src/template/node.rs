@@ -121,7 +121,6 @@ pub enum Arg {
 }
 
 impl Arg {
-    #[allow(dead_code)] // used by the executor, which lands next
     pub fn pos(&self) -> usize {
         match self {
             Arg::Identifier { pos, .. }
@@ -139,7 +138,6 @@ impl Arg {
 }
 
 impl Node {
-    #[allow(dead_code)] // used by the executor, which lands next
     pub fn pos(&self) -> usize {
         match self {
             Node::Text { pos, .. }

@@ -4,6 +4,7 @@
 //! line), its variable scoping and its error wording. It checks that functions exist but never calls them.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use super::lexer::{Item, ItemKind, lex};
 use super::node::{Arg, Branch, Command, ListNode, Node, Number, Pipe};
@@ -16,8 +17,22 @@ pub struct ParseFailure {
     pub message: String,
 }
 
+/// The text a tree was parsed from and the name errors give it (Go's `ParseName`).
+#[derive(Debug)]
+pub struct Source {
+    pub name: String,
+    pub text: String,
+}
+
+/// One named template: its body and where it came from.
+#[derive(Debug)]
+pub struct Tree {
+    pub root: ListNode,
+    pub source: Arc<Source>,
+}
+
 /// The trees a parse produced: the top-level template plus every `define`d or `block` one, by name.
-pub type TreeSet = BTreeMap<String, ListNode>;
+pub type TreeSet = BTreeMap<String, Arc<Tree>>;
 
 /// Parses `text` as the template called `name`, adding every tree to `set`. `has_func` says whether a function
 /// name is defined; `vars` are variables visible at the top level besides `$`.
@@ -36,12 +51,18 @@ pub fn parse<'f>(
         vars: vec!["$".to_string()],
         has_func,
         range_depth: 0,
+        depth: 0,
         text,
         name,
         action_line: None,
+        source: Arc::new(Source {
+            name: name.to_string(),
+            text: text.to_string(),
+        }),
     };
     let root = p.parse_top(set)?;
-    add(set, name, root).map_err(|m| p.fail_msg(m))
+    let source = p.source.clone();
+    add(set, name, root, &source).map_err(|m| p.fail_msg(m))
 }
 
 fn eof_item() -> Item {
@@ -61,9 +82,9 @@ fn is_empty_tree(list: &ListNode) -> bool {
     })
 }
 
-fn add(set: &mut TreeSet, name: &str, root: ListNode) -> Result<(), String> {
+fn add(set: &mut TreeSet, name: &str, root: ListNode, source: &Arc<Source>) -> Result<(), String> {
     match set.get(name) {
-        Some(existing) if !is_empty_tree(existing) => {
+        Some(existing) if !is_empty_tree(&existing.root) => {
             if !is_empty_tree(&root) {
                 return Err(format!(
                     "template: multiple definition of template {}",
@@ -73,13 +94,23 @@ fn add(set: &mut TreeSet, name: &str, root: ListNode) -> Result<(), String> {
             Ok(())
         }
         _ => {
-            set.insert(name.to_string(), root);
+            set.insert(
+                name.to_string(),
+                Arc::new(Tree {
+                    root,
+                    source: source.clone(),
+                }),
+            );
             Ok(())
         }
     }
 }
 
 type PResult<T> = Result<T, ParseFailure>;
+
+/// How deeply pipelines and control structures may nest. Go 1.19 has no limit (its stacks grow); tocsin stops
+/// here with Go's later wording rather than overflow the native stack.
+pub const MAX_NESTING: usize = 100;
 
 struct Parser<'f> {
     items: Vec<Item>,
@@ -89,9 +120,12 @@ struct Parser<'f> {
     vars: Vec<String>,
     has_func: &'f dyn Fn(&str) -> bool,
     range_depth: usize,
+    /// Nesting of pipelines and control structures, bounded so deep input cannot exhaust the stack.
+    depth: usize,
     text: &'f str,
     name: &'f str,
     action_line: Option<usize>,
+    source: Arc<Source>,
 }
 
 /// A node produced while scanning a list: a real node, or the `{{end}}` / `{{else}}` that stops the list.
@@ -239,7 +273,7 @@ impl Parser<'_> {
         if let Scanned::Else(_) = end {
             return self.fail(format!("unexpected {{{{else}}}} in {CONTEXT}"));
         }
-        add(set, &name, list).map_err(|m| self.fail_msg(m))?;
+        add(set, &name, list, &self.source.clone()).map_err(|m| self.fail_msg(m))?;
         self.vars = saved_vars;
         Ok(())
     }
@@ -338,9 +372,14 @@ impl Parser<'_> {
         context: &str,
         set: &mut TreeSet,
     ) -> PResult<Branch> {
+        if self.depth >= MAX_NESTING {
+            return self.fail("max expression depth exceeded".into());
+        }
+        self.depth += 1;
         let nvars = self.vars.len();
         let result = self.parse_control_inner(allow_else_if, context, set);
         self.vars.truncate(nvars);
+        self.depth -= 1;
         result
     }
 
@@ -397,7 +436,7 @@ impl Parser<'_> {
         if let Scanned::Else(_) = end {
             return self.fail(format!("unexpected {{{{else}}}} in {CONTEXT}"));
         }
-        add(set, &name, list).map_err(|m| self.fail_msg(m))?;
+        add(set, &name, list, &self.source.clone()).map_err(|m| self.fail_msg(m))?;
         Ok(Node::Template {
             pos: t.pos,
             name,
@@ -432,6 +471,16 @@ impl Parser<'_> {
     }
 
     fn pipeline(&mut self, context: &str, end: ItemKind) -> PResult<Pipe> {
+        if self.depth >= MAX_NESTING {
+            return self.fail("max expression depth exceeded".into());
+        }
+        self.depth += 1;
+        let r = self.pipeline_inner(context, end);
+        self.depth -= 1;
+        r
+    }
+
+    fn pipeline_inner(&mut self, context: &str, end: ItemKind) -> PResult<Pipe> {
         let start = self.peek_non_space();
         let mut pipe = Pipe {
             pos: start.pos,
@@ -566,11 +615,12 @@ impl Parser<'_> {
             fields.push(self.next().val[1..].to_string());
         }
         Ok(Some(match node {
-            Arg::Field { pos, mut idents } => {
+            // Go gives the combined node the position of the first added field.
+            Arg::Field { mut idents, .. } => {
                 idents.extend(fields);
                 Arg::Field { pos, idents }
             }
-            Arg::Variable { pos, mut idents } => {
+            Arg::Variable { mut idents, .. } => {
                 idents.extend(fields);
                 Arg::Variable { pos, idents }
             }

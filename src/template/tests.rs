@@ -175,3 +175,139 @@ fn defined_templates_are_usable() {
     );
     assert!(bad.is_err());
 }
+
+fn render(dialect: TemplateDialect, text: &str, data: &AlertTemplateData) -> String {
+    let t = Template::parse_alert("X", text, dialect, &TemplateSet::default()).unwrap();
+    t.render_annotation(
+        data,
+        &RenderContext {
+            external_url: "http://prom:9090/p",
+            ..Default::default()
+        },
+    )
+}
+
+#[test]
+fn renders_alert_data() {
+    let mut d = AlertTemplateData {
+        value: 1234567.0,
+        ..Default::default()
+    };
+    d.labels.insert("instance".into(), "host:9100".into());
+    d.labels.insert("job".into(), "node".into());
+    let p = TemplateDialect::Prometheus;
+    assert_eq!(
+        render(
+            p,
+            "{{ $labels.instance }} {{ $value }} {{ .Value | humanize }}",
+            &d
+        ),
+        "host:9100 1.234567e+06 1.235M"
+    );
+    assert_eq!(
+        render(
+            p,
+            "{{ range $k, $v := $labels }}{{ $k }}={{ $v }};{{ end }}",
+            &d
+        ),
+        "instance=host:9100;job=node;"
+    );
+    assert_eq!(
+        render(p, "{{ $labels.missing }}|{{ index $labels \"job\" }}", &d),
+        "|node"
+    );
+    assert_eq!(
+        render(p, "{{ if gt $value 10.0 }}big{{ else }}small{{ end }}", &d),
+        "big"
+    );
+    assert_eq!(
+        render(p, "{{ printf \"%.2f %s\" $value \"x\" }}", &d),
+        "1234567.00 x"
+    );
+    assert_eq!(
+        render(p, "{{ externalURL }} {{ pathPrefix }}", &d),
+        "http://prom:9090/p /p"
+    );
+    assert_eq!(
+        render(p, "{{ eq $value 1 }}", &d),
+        "<error expanding template: error executing template __alert_X: template: __alert_X:1:115: executing \"__alert_X\" at <eq $value 1>: error calling eq: incompatible types for comparison>"
+    );
+    assert_eq!(
+        render(
+            p,
+            "{{ define \"a\" }}[{{ . }}]{{ end }}{{ template \"a\" $labels.job }}",
+            &d
+        ),
+        "[node]"
+    );
+    assert_eq!(
+        render(
+            p,
+            "{{ range $i, $e := args 1 2 3 }}{{ if eq $i \"arg1\" }}{{ continue }}{{ end }}{{ $e }}{{ end }}",
+            &d
+        ),
+        "13"
+    );
+}
+
+#[test]
+fn deep_and_explosive_templates_stop_with_errors() {
+    let deep = "{{ ".to_string() + &"(".repeat(5000) + "1" + &")".repeat(5000) + " }}";
+    let e = check_alert_template("X", &deep, TemplateDialect::Prometheus).unwrap_err();
+    assert!(
+        e.to_string().ends_with("max expression depth exceeded"),
+        "{e}"
+    );
+    let nested_ifs = "{{ if 1 }}".repeat(5000) + &"{{ end }}".repeat(5000);
+    assert!(check_alert_template("X", &nested_ifs, TemplateDialect::Prometheus).is_err());
+    let mut doubling = String::new();
+    for i in 0..40 {
+        doubling += &format!(
+            "{{{{ define \"t{i}\" }}}}{{{{ template \"t{}\" }}}}{{{{ template \"t{}\" }}}}{{{{ end }}}}",
+            i + 1,
+            i + 1
+        );
+    }
+    doubling += "{{ define \"t40\" }}x{{ end }}{{ template \"t0\" }}";
+    let out = render(
+        TemplateDialect::Prometheus,
+        &doubling,
+        &AlertTemplateData::default(),
+    );
+    assert!(out.contains("exceeded the execution budget"), "{out}");
+    let recursive = "{{ define \"r\" }}{{ template \"r\" }}{{ end }}{{ template \"r\" }}";
+    let out = render(
+        TemplateDialect::Prometheus,
+        recursive,
+        &AlertTemplateData::default(),
+    );
+    assert!(
+        out.contains("exceeded maximum template depth (100)"),
+        "{out}"
+    );
+}
+
+#[test]
+fn compiled_templates_can_be_shared_across_threads() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Template>();
+    assert_send_sync::<TemplateSet>();
+    assert_send_sync::<TemplateError>();
+}
+
+#[test]
+fn prepared_data_renders_like_plain_data() {
+    let mut d = AlertTemplateData {
+        value: 0.5,
+        ..Default::default()
+    };
+    d.labels.insert("job".into(), "api".into());
+    let ctx = RenderContext::default();
+    for dialect in [TemplateDialect::Prometheus, TemplateDialect::Vmalert] {
+        let text = "{{ $labels.job }} {{ $value | humanizePercentage }}";
+        let t = Template::parse_alert("X", text, dialect, &TemplateSet::default()).unwrap();
+        let prepared = d.prepare(TemplateDialect::Prometheus);
+        assert_eq!(t.render_prepared(&prepared, &ctx), t.render(&d, &ctx));
+        assert_eq!(t.render(&d, &ctx).unwrap(), "api 50%");
+    }
+}

@@ -172,6 +172,48 @@ pub fn go_float_f(v: f64, prec: Option<usize>) -> String {
     }
 }
 
+/// Go's `%x` / `%X` of a float64 with shortest precision: `-0x1.4p+01`.
+pub fn go_float_x(v: f64, upper: bool) -> String {
+    if let Some(s) = special(v) {
+        return s;
+    }
+    let bits = v.to_bits();
+    let mut exp = ((bits >> 52) & 0x7ff) as i64;
+    let mut mant = bits & ((1u64 << 52) - 1);
+    let mut out = String::from(sign(v));
+    if exp == 0 && mant == 0 {
+        out.push_str("0x0p+00");
+    } else {
+        if exp == 0 {
+            // Subnormal: normalise so the leading bit becomes the implicit one.
+            exp = 1;
+            while mant & (1u64 << 52) == 0 {
+                mant <<= 1;
+                exp -= 1;
+            }
+            mant &= (1u64 << 52) - 1;
+        }
+        let e = exp - 1023;
+        let mut hex = format!("{mant:013x}");
+        while hex.ends_with('0') {
+            hex.pop();
+        }
+        out.push_str("0x1");
+        if !hex.is_empty() {
+            out.push('.');
+            out.push_str(&hex);
+        }
+        out.push('p');
+        out.push(if e < 0 { '-' } else { '+' });
+        let a = e.unsigned_abs();
+        if a < 10 {
+            out.push('0');
+        }
+        out.push_str(&a.to_string());
+    }
+    if upper { out.to_uppercase() } else { out }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
