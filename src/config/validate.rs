@@ -668,6 +668,10 @@ fn check_template(
     opts: &LoadOptions,
     report: &mut Report,
 ) {
+    if !text.contains("{{") {
+        // Text without an action is always a valid template; most label values are plain text.
+        return;
+    }
     let dialect = match opts.dialect {
         Dialect::Prometheus => crate::template::TemplateDialect::Prometheus,
         Dialect::Vmalert => crate::template::TemplateDialect::Vmalert,
