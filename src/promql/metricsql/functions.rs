@@ -8,6 +8,7 @@
 
 use super::ast::{Expr, walk};
 use super::error::ParseError;
+use super::strings::check_regex;
 
 /// What a function does, as MetricsQL's documentation groups them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -285,6 +286,113 @@ pub const NEWER: &[&str] = &[
     "sum_le_over_time",
 ];
 
+/// Argument rules VictoriaMetrics enforces beyond counts: which arguments must be string literals, which of those
+/// are regular expressions, and where an even number of (label, value) arguments must follow.
+#[derive(Debug, Clone, Copy)]
+pub struct ArgRule {
+    pub name: &'static str,
+    /// Arguments (0-based) that must be strings.
+    pub strings: &'static [usize],
+    /// Every argument from this index on must be a string.
+    pub strings_from: Option<usize>,
+    /// The argument (0-based) holding a regular expression.
+    pub regex: Option<usize>,
+    /// The arguments from this index on come in pairs.
+    pub pairs_from: Option<usize>,
+}
+
+const fn rule(
+    name: &'static str,
+    strings: &'static [usize],
+    strings_from: Option<usize>,
+    regex: Option<usize>,
+    pairs_from: Option<usize>,
+) -> ArgRule {
+    ArgRule {
+        name,
+        strings,
+        strings_from,
+        regex,
+        pairs_from,
+    }
+}
+
+/// Per-function argument rules (from VictoriaMetrics' answers: "arg #N contains non-string timeseries",
+/// "cannot compile regex", "the number of string args must be even").
+pub const ARG_RULES: &[ArgRule] = &[
+    rule("alias", &[1], None, None, None),
+    rule("bottomk_avg", &[2], None, None, None),
+    rule("bottomk_last", &[2], None, None, None),
+    rule("bottomk_max", &[2], None, None, None),
+    rule("bottomk_median", &[2], None, None, None),
+    rule("bottomk_min", &[2], None, None, None),
+    rule("count_values", &[0], None, None, None),
+    rule("histogram_quantile", &[2], None, None, None),
+    rule("histogram_quantiles", &[0], None, None, None),
+    rule("label_copy", &[], Some(1), None, Some(1)),
+    rule("label_del", &[], Some(1), None, None),
+    rule("label_join", &[], Some(1), None, None),
+    rule("label_keep", &[], Some(1), None, None),
+    rule("label_lowercase", &[], Some(1), None, None),
+    rule("label_map", &[], Some(1), None, Some(2)),
+    rule("label_match", &[], Some(1), Some(2), None),
+    rule("label_mismatch", &[], Some(1), Some(2), None),
+    rule("label_move", &[], Some(1), None, Some(1)),
+    rule("label_replace", &[], Some(1), Some(4), None),
+    rule("label_set", &[], Some(1), None, Some(1)),
+    rule("label_transform", &[], Some(1), Some(2), None),
+    rule("label_uppercase", &[], Some(1), None, None),
+    rule("label_value", &[], Some(1), None, None),
+    rule("quantiles", &[0], None, None, None),
+    rule("quantiles_over_time", &[0], None, None, None),
+    rule("sort_by_label", &[], Some(1), None, None),
+    rule("sort_by_label_desc", &[], Some(1), None, None),
+    rule("timezone_offset", &[0], None, None, None),
+    rule("topk_avg", &[2], None, None, None),
+    rule("topk_last", &[2], None, None, None),
+    rule("topk_max", &[2], None, None, None),
+    rule("topk_median", &[2], None, None, None),
+    rule("topk_min", &[2], None, None, None),
+];
+
+/// Checks `args` of `name` against [`ARG_RULES`].
+fn check_args(src: &str, name: &str, args: &[Expr]) -> Result<(), ParseError> {
+    let Some(r) = ARG_RULES.iter().find(|r| r.name == name) else {
+        return Ok(());
+    };
+    for (i, a) in args.iter().enumerate() {
+        let must_be_string = r.strings.contains(&i) || r.strings_from.is_some_and(|from| i >= from);
+        match a {
+            Expr::String(s) if r.regex == Some(i) => {
+                check_regex(&s.value).map_err(|m| ParseError::at_span(src, s.span, m))?;
+            }
+            Expr::String(_) => {}
+            other if must_be_string => {
+                return Err(ParseError::at_span(
+                    src,
+                    other.span(),
+                    format!("argument {} of {name:?} must be a string", i + 1),
+                )
+                .with_hint("write it as a quoted string, e.g. \"label\""));
+            }
+            _ => {}
+        }
+    }
+    if let Some(from) = r.pairs_from
+        && args.len() > from
+        && (args.len() - from) % 2 == 1
+    {
+        let last = args.last().map_or(Default::default(), Expr::span);
+        return Err(ParseError::at_span(
+            src,
+            last,
+            format!("{name:?} takes its string arguments in pairs"),
+        )
+        .with_hint("add the missing value or drop the extra name"));
+    }
+    Ok(())
+}
+
 /// The catalogue entry for `name` (case-insensitive).
 pub fn lookup(name: &str) -> Option<&'static Function> {
     let lower = name.to_ascii_lowercase();
@@ -333,6 +441,15 @@ pub fn check(src: &str, e: &Expr) -> Result<(), ParseError> {
                 )
                 .with_hint(usage(func)),
             );
+            return;
+        }
+        let args = match node {
+            Expr::Call(c) => &c.args,
+            Expr::Aggregate(a) => &a.args,
+            _ => return,
+        };
+        if let Err(e) = check_args(src, name, args) {
+            first = Some(e);
         }
     });
     first.map_or(Ok(()), Err)

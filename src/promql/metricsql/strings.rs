@@ -173,6 +173,77 @@ pub fn escape_ident(name: &str) -> String {
     out
 }
 
+/// Go's RE2 reads a `{` that does not start a repetition (`a{`, `{x}`) as a literal brace; Rust's `regex` refuses
+/// it. Escapes such braces so both accept the same patterns.
+fn go_braces(re: &str) -> String {
+    let b = re.as_bytes();
+    let mut out = String::with_capacity(re.len() + 4);
+    let mut in_class = false;
+    let mut i = 0;
+    // Each iteration consumes at least one byte.
+    while i < b.len() {
+        let c = b[i];
+        if c == b'\\' {
+            let n = re[i + 1..].chars().next().map_or(0, char::len_utf8);
+            out.push_str(&re[i..i + 1 + n]);
+            i += 1 + n;
+            continue;
+        }
+        if in_class {
+            in_class = c != b']';
+        } else if c == b'[' {
+            in_class = true;
+            // A `]` right after `[` or `[^` is literal.
+            let mut j = i + 1;
+            if b.get(j) == Some(&b'^') {
+                j += 1;
+            }
+            if b.get(j) == Some(&b']') {
+                out.push_str(&re[i..=j]);
+                i = j + 1;
+                continue;
+            }
+        } else if c == b'{' && !is_repetition(&re[i..]) {
+            out.push_str("\\{");
+            i += 1;
+            continue;
+        }
+        let n = re[i..].chars().next().map_or(1, char::len_utf8);
+        out.push_str(&re[i..i + n]);
+        i += n;
+    }
+    out
+}
+
+/// True when `s` starts with `{n}`, `{n,}` or `{n,m}`.
+fn is_repetition(s: &str) -> bool {
+    let Some(end) = s.find('}') else { return false };
+    let inner = &s[1..end];
+    let (lo, hi) = inner.split_once(',').unwrap_or((inner, "0"));
+    !lo.is_empty()
+        && lo.bytes().all(|c| c.is_ascii_digit())
+        && hi.bytes().all(|c| c.is_ascii_digit())
+}
+
+/// Checks a label regex the way VictoriaMetrics compiles it (anchored at both ends).
+pub fn check_regex(re: &str) -> Result<(), String> {
+    regex::Regex::new(&format!("^(?:{})$", go_braces(re)))
+        .map(|_| ())
+        .map_err(|e| {
+            let detail = e.to_string();
+            let last = detail
+                .lines()
+                .rfind(|l| !l.trim().is_empty())
+                .unwrap_or("")
+                .trim()
+                .to_string();
+            format!(
+                "invalid regexp {re:?}: {}",
+                last.trim_start_matches("error: ")
+            )
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -193,6 +264,15 @@ mod tests {
         for s in ["", "a\"b\\c", "tab\there", "é", "\u{1}", "\u{7f}"] {
             assert_eq!(unquote(&quote(s)).unwrap(), s);
         }
+    }
+
+    #[test]
+    fn regexes_follow_go() {
+        assert!(check_regex("a{").is_ok());
+        assert!(check_regex("{x}").is_ok());
+        assert!(check_regex("a{2,3}").is_ok());
+        assert!(check_regex("[{]").is_ok());
+        assert!(check_regex("(").is_err());
     }
 
     #[test]

@@ -12,6 +12,7 @@ use super::ast::{
 };
 use super::error::ParseError;
 use super::raw::{Name, Raw, RawFilter, RawSelector, RawStr, StrPart, WithDef};
+use super::strings::check_regex;
 
 /// Deepest template-within-template expansion allowed.
 const MAX_DEPTH: usize = 400;
@@ -519,23 +520,4 @@ fn normalise(name: &mut Option<String>, groups: &mut Vec<Vec<LabelMatcher>>) {
             groups.clear();
         }
     }
-}
-
-/// Checks a label regex the way VictoriaMetrics compiles it (anchored at both ends).
-fn check_regex(re: &str) -> Result<(), String> {
-    regex::Regex::new(&format!("^(?:{re})$"))
-        .map(|_| ())
-        .map_err(|e| {
-            let detail = e.to_string();
-            let last = detail
-                .lines()
-                .rfind(|l| !l.trim().is_empty())
-                .unwrap_or("")
-                .trim()
-                .to_string();
-            format!(
-                "invalid regexp {re:?}: {}",
-                last.trim_start_matches("error: ")
-            )
-        })
 }
