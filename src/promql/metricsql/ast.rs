@@ -282,11 +282,11 @@ pub enum MatchingKind {
     Ignoring,
 }
 
-/// `group_left (…)` or `group_right (…)`; `labels: None` when written without a list.
+/// `group_left (…)` or `group_right (…)`; a missing list is an empty one.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Grouping {
     pub side: GroupSide,
-    pub labels: Option<Vec<String>>,
+    pub labels: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -340,8 +340,19 @@ pub struct Aggregate {
     pub span: Span,
 }
 
+/// Runs `f` with at least 256 KiB of stack left, moving to a fresh heap-allocated segment when the current one
+/// runs low. Every recursive pass over a tree goes through it, so nesting depth is bounded by the parser's limits,
+/// not by the caller's thread stack.
+pub(crate) fn grow<R>(f: impl FnOnce() -> R) -> R {
+    stacker::maybe_grow(256 * 1024, 2 * 1024 * 1024, f)
+}
+
 /// Calls `f` on `e` and every expression below it, parents first.
 pub fn walk<'a>(e: &'a Expr, f: &mut dyn FnMut(&'a Expr)) {
+    grow(|| walk_inner(e, f));
+}
+
+fn walk_inner<'a>(e: &'a Expr, f: &mut dyn FnMut(&'a Expr)) {
     f(e);
     match e {
         Expr::Number(_) | Expr::String(_) | Expr::Duration(_) | Expr::Selector(_) => {}
@@ -362,6 +373,10 @@ pub fn walk<'a>(e: &'a Expr, f: &mut dyn FnMut(&'a Expr)) {
 
 /// Calls `f` on every expression, children before parents, with mutable access.
 pub fn walk_mut(e: &mut Expr, f: &mut dyn FnMut(&mut Expr)) {
+    grow(|| walk_mut_inner(e, f));
+}
+
+fn walk_mut_inner(e: &mut Expr, f: &mut dyn FnMut(&mut Expr)) {
     match e {
         Expr::Number(_) | Expr::String(_) | Expr::Duration(_) | Expr::Selector(_) => {}
         Expr::Rollup(r) => {

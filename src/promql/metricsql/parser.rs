@@ -6,16 +6,19 @@
 //! Pure. Does not expand templates or look up functions: that happens after expansion, in [`super::with`] and
 //! [`super::functions`].
 
-use super::ast::{AggrModifierKind, BinaryOp, DurationLit, GroupSide, MatchOp, MatchingKind, Span};
+use super::ast::{
+    AggrModifierKind, BinaryOp, DurationLit, GroupSide, MatchOp, MatchingKind, Span, grow,
+};
 use super::error::ParseError;
 use super::lexer::{self, Kind, Token};
 use super::raw::{Name, Raw, RawFilter, RawSelector, RawStr, StrPart, WithDef};
 use super::strings::{unescape_ident, unquote};
 
-/// How deep parentheses, calls and templates may nest: keeps recursion (and the stack) bounded.
-const MAX_DEPTH: usize = 200;
+/// How deep parentheses, calls and templates may nest (each level of nesting counts about twice): keeps
+/// recursion, and the stack, bounded.
+const MAX_DEPTH: usize = 400;
 /// How many binary operators one expression may hold (each can deepen the tree by one level).
-const MAX_BINARY_OPS: usize = 2000;
+const MAX_BINARY_OPS: usize = 1000;
 
 /// Names that parse as aggregations (VictoriaMetrics 1.79's list): they take `by`/`without` and `limit`.
 const AGGREGATES: [&str; 35] = [
@@ -158,6 +161,10 @@ impl<'a> Parser<'a> {
     }
 
     fn expr(&mut self) -> Result<Raw, ParseError> {
+        grow(|| self.expr_inner())
+    }
+
+    fn expr_inner(&mut self) -> Result<Raw, ParseError> {
         self.enter()?;
         let mut e = self.single()?;
         // Each iteration consumes an operator token; the operator budget bounds the loop as well.
@@ -231,6 +238,10 @@ impl<'a> Parser<'a> {
 
     /// One operand: anything but a binary operation, with an optional `[…]`, `offset` or `@` suffix.
     fn single(&mut self) -> Result<Raw, ParseError> {
+        grow(|| self.single_inner())
+    }
+
+    fn single_inner(&mut self) -> Result<Raw, ParseError> {
         self.enter()?;
         let e = if self.is_word("with") && self.peek_kind(1) == Kind::LParen {
             self.with()?
@@ -790,6 +801,10 @@ fn valid_positive_duration(s: &str) -> bool {
 /// Re-hangs `lhs op rhs` so that a left operand that is itself a binary operation of weaker binding (or equal
 /// binding, for right-associative `^`) takes this operation as its right operand.
 fn balance(e: Raw) -> Raw {
+    grow(|| balance_inner(e))
+}
+
+fn balance_inner(e: Raw) -> Raw {
     let Raw::Binary {
         op,
         return_bool,

@@ -6,9 +6,10 @@
 
 use std::fmt::{self, Display, Formatter, Write};
 
+use super::ast::grow;
 use super::ast::{
-    AggrModifierKind, Aggregate, Binary, Call, Expr, GroupSide, LabelMatcher, MatchingKind,
-    NumberLit, Rollup, Selector,
+    AggrModifierKind, Aggregate, Binary, BinaryOp, Call, Expr, GroupSide, LabelMatcher,
+    MatchingKind, NumberLit, Rollup, Selector,
 };
 use super::parser::is_aggregate;
 use super::strings::{escape_ident, quote};
@@ -39,7 +40,13 @@ const KEYWORDS: [&str; 20] = [
 
 impl Display for Expr {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
-        match self {
+        grow(|| write_expr(f, self))
+    }
+}
+
+fn write_expr(f: &mut Formatter<'_>, e: &Expr) -> fmt::Result {
+    {
+        match e {
             Expr::Number(n) => write_number(f, n),
             Expr::String(s) => f.write_str(&quote(&s.value)),
             Expr::Duration(d) => f.write_str(&d.text),
@@ -191,7 +198,14 @@ fn write_rollup(f: &mut Formatter<'_>, r: &Rollup) -> fmt::Result {
 }
 
 fn write_binary(f: &mut Formatter<'_>, b: &Binary) -> fmt::Result {
-    let wrap_lhs = matches!(*b.lhs, Expr::Binary(_)) || is_negative_number(&b.lhs);
+    // Parentheses only where precedence or associativity needs them (`^` groups to the right, the rest left).
+    let p = b.op.precedence();
+    let wrap_lhs = match &*b.lhs {
+        Expr::Binary(l) => {
+            l.op.precedence() < p || (l.op.precedence() == p && b.op == BinaryOp::Pow)
+        }
+        other => is_negative_number(other),
+    };
     write_parenthesised(f, &b.lhs, wrap_lhs)?;
     write!(f, " {}", b.op.as_str())?;
     if b.return_bool {
@@ -210,16 +224,36 @@ fn write_binary(f: &mut Formatter<'_>, b: &Binary) -> fmt::Result {
             GroupSide::Left => " group_left",
             GroupSide::Right => " group_right",
         })?;
-        if let Some(labels) = &g.labels {
-            f.write_char(' ')?;
-            write_labels(f, labels)?;
-        }
+        f.write_char(' ')?;
+        write_labels(f, &g.labels)?;
     }
     f.write_char(' ')?;
-    // After `"s" +`, a bare name would be read as part of the string: parenthesise it.
-    let after_string =
-        matches!(*b.lhs, Expr::String(_)) && !matches!(*b.rhs, Expr::Call(_) | Expr::Aggregate(_));
-    write_parenthesised(f, &b.rhs, matches!(*b.rhs, Expr::Binary(_)) || after_string)
+    write_parenthesised(f, &b.rhs, wraps_rhs(b))
+}
+
+/// Whether the right operand of `b` needs parentheses.
+fn wraps_rhs(b: &Binary) -> bool {
+    let p = b.op.precedence();
+    let by_precedence = match &*b.rhs {
+        Expr::Binary(r) => {
+            r.op.precedence() < p || (r.op.precedence() == p && b.op != BinaryOp::Pow)
+        }
+        _ => false,
+    };
+    // `"s" + name` reads as string concatenation: after a bare string, `+` must not meet a bare operand.
+    let after_string = b.op == BinaryOp::Add
+        && ends_with_string(&b.lhs)
+        && !matches!(*b.rhs, Expr::Call(_) | Expr::Aggregate(_));
+    by_precedence || after_string
+}
+
+/// True when `e` prints ending in a bare string literal.
+fn ends_with_string(e: &Expr) -> bool {
+    match e {
+        Expr::String(_) => true,
+        Expr::Binary(b) => !wraps_rhs(b) && ends_with_string(&b.rhs),
+        _ => false,
+    }
 }
 
 fn write_args(f: &mut Formatter<'_>, args: &[Expr]) -> fmt::Result {

@@ -6,6 +6,7 @@
 
 use std::rc::Rc;
 
+use super::ast::grow;
 use super::ast::{
     AggrModifier, Aggregate, Binary, BinaryOp, Call, Expr, Grouping, LabelMatcher, MatchOp,
     NumberLit, Rollup, Selector, Span, StringLit, VectorMatching,
@@ -15,7 +16,7 @@ use super::raw::{Name, Raw, RawFilter, RawSelector, RawStr, StrPart, WithDef};
 use super::strings::check_regex;
 
 /// Deepest template-within-template expansion allowed.
-const MAX_DEPTH: usize = 400;
+const MAX_DEPTH: usize = 2000;
 /// Largest expanded tree, in nodes.
 const MAX_NODES: usize = 200_000;
 
@@ -92,7 +93,7 @@ impl<'s> Expander<'s> {
                 format!("expression grows past {MAX_NODES} nodes when WITH templates are expanded"),
             ));
         }
-        let e = self.expr_inner(env, raw);
+        let e = grow(|| self.expr_inner(env, raw));
         self.depth -= 1;
         e
     }
@@ -171,8 +172,8 @@ impl<'s> Expander<'s> {
                         Some((side, names)) => Some(Grouping {
                             side: *side,
                             labels: match names {
-                                Some(n) => Some(self.label_list(env, n)?),
-                                None => None,
+                                Some(n) => self.label_list(env, n)?,
+                                None => Vec::new(),
                             },
                         }),
                         None => None,
