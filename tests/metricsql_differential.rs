@@ -5,6 +5,8 @@
 //! differences (`diff-ok`, `diff-err`; sent as written), which must still differ. Lines marked `crash-*` make that release panic
 //! and are never sent.
 //!
+//! Every corpus expression is also sent after label injection (the tenancy rewrite), which the peer must accept.
+//!
 //! Skipped, with a message, only when `victoria-metrics` is not on PATH.
 
 #[path = "metricsql_support.rs"]
@@ -186,6 +188,7 @@ fn acceptance_agrees_with_victoria_metrics() {
     let case_count = sent;
 
     let mut corpus = 0;
+    let mut injected_sent = 0;
     if let Some(dir) = support::corpus_dir() {
         let mut seen = std::collections::HashSet::new();
         for c in support::corpus_exprs(&dir) {
@@ -197,6 +200,25 @@ fn acceptance_agrees_with_victoria_metrics() {
             let (ours, text, why) = tocsin_view(&c.expr);
             let theirs =
                 peer_accepts(&peer, &text).unwrap_or_else(|e| panic!("{} {}: {e}", c.file, c.path));
+            // The tenancy rewrite must keep every expression valid for the peer.
+            if let Ok(mut tree) = metricsql::parse(&c.expr) {
+                let tenant = metricsql::LabelMatcher::new(
+                    "namespace",
+                    metricsql::MatchOp::Equal,
+                    "tenant-a",
+                );
+                metricsql::inject_matchers(&mut tree, &[tenant]);
+                let injected = tree.to_string();
+                injected_sent += 1;
+                if !peer_accepts(&peer, &injected)
+                    .unwrap_or_else(|e| panic!("{} {}: {e}", c.file, c.path))
+                {
+                    problems.push(format!(
+                        "{} {}: injected form {injected:?} refused",
+                        c.file, c.path
+                    ));
+                }
+            }
             if ours == theirs {
                 agreed += 1;
             } else {
@@ -213,7 +235,8 @@ fn acceptance_agrees_with_victoria_metrics() {
     }
     eprintln!(
         "differential: {sent} expressions sent ({case_count} cases, {corpus} unique corpus expressions); \
-         {agreed} agree, {deliberate} deliberate differences, {crashes} not sent (crash the peer), {} problems",
+         {agreed} agree, {deliberate} deliberate differences, {crashes} not sent (crash the peer); \
+         {injected_sent} label-injected corpus expressions sent; {} problems",
         problems.len()
     );
     assert!(sent >= 300, "only {sent} expressions sent");

@@ -4,8 +4,9 @@
 //! Pure data. Spans never take part in equality: two trees are equal when they mean the same expression, which
 //! is what the print → parse round trip checks.
 
-/// A byte range inside the expression text. For nodes that came out of a `WITH` template, the range of the
-/// template body they were written in.
+/// A byte range inside the expression text. Nodes that came out of a `WITH` template point into the template
+/// body, except selectors a name stood for: a template variable's selector points at that use of the name, a
+/// template argument's at the argument the caller wrote.
 #[derive(Debug, Clone, Copy, Default, Eq)]
 pub struct Span {
     pub start: usize,

@@ -12,9 +12,11 @@
 
 use super::ast::{Expr, LabelMatcher, MatchOp, Span, walk_mut};
 
-/// Adds (enforces) `matchers` in every selector of `expr` and returns the spans of the selectors it changed, in
-/// evaluation order. A selector written once in a `WITH` template and expanded several times is reported once
-/// per expansion, each time with the template's span.
+/// Adds (enforces) `matchers` in every selector of `expr` and returns the spans of the selectors it changed
+/// (children before parents, left to right). A selector that comes from a `WITH` template is reported once per
+/// expansion: at the use of the name when a template variable stood for it (`base` in
+/// `WITH (base = m{…}) base / base`), at the caller's argument for a template parameter, else where it is
+/// written inside the template body.
 ///
 /// Matchers on `__name__` replace the metric name too. Selectors that already carry exactly the enforced
 /// matchers (and nothing else on those labels) are left alone and not reported.

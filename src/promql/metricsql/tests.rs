@@ -33,7 +33,10 @@ fn prints_back_to_same_tree() {
         ("-x * a", "0 - x * a"),
         ("(a or b) and c", "(a or b) and c"),
         ("(x + \"a\") + \"b\"", "x + \"a\" + (\"b\")"),
-        ("-\"\" + {__name__=\"offset\"}[5m]", "0 - \"\" + (\\offset[5m])"),
+        (
+            "-\"\" + {__name__=\"offset\"}[5m]",
+            "0 - \"\" + (\\offset[5m])",
+        ),
         ("\"a\" + x{} * y", "\"a\" + (x * y)"),
         ("a - b - c", "a - b - c"),
         ("a ^ b ^ c", "a ^ b ^ c"),

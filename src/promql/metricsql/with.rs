@@ -439,19 +439,26 @@ impl<'s> Expander<'s> {
         let Some(metric) = name.clone() else {
             return Ok(Expr::Selector(Selector { name, groups, span }));
         };
-        let value = match lookup(env, &metric) {
-            Some(Binding::Def(d, _)) if !d.params.is_empty() => None,
-            Some(_) => self.variable(env, &metric)?,
-            None => None,
+        let (value, is_arg) = match lookup(env, &metric) {
+            Some(Binding::Def(d, _)) if !d.params.is_empty() => (None, false),
+            Some(Binding::Arg(..)) => (self.variable(env, &metric)?, true),
+            Some(_) => (self.variable(env, &metric)?, false),
+            None => (None, false),
         };
         let Some(value) = value else {
             return Ok(Expr::Selector(Selector { name, groups, span }));
         };
+        // A template argument keeps the caller's position; a template variable points at its use.
+        let pick = |w: &Selector| if is_arg { w.span } else { span };
         match value {
-            Expr::Selector(w) => Ok(Expr::Selector(merge(w, &groups, span))),
+            Expr::Selector(w) => {
+                let at = pick(&w);
+                Ok(Expr::Selector(merge(w, &groups, at)))
+            }
             Expr::Rollup(mut r) if matches!(*r.expr, Expr::Selector(_)) => {
                 if let Expr::Selector(w) = *r.expr {
-                    r.expr = Box::new(Expr::Selector(merge(w, &groups, span)));
+                    let at = pick(&w);
+                    r.expr = Box::new(Expr::Selector(merge(w, &groups, at)));
                 }
                 Ok(Expr::Rollup(r))
             }
