@@ -14,11 +14,9 @@ use super::lexer::{self, Kind, Token};
 use super::raw::{Name, Raw, RawFilter, RawSelector, RawStr, StrPart, WithDef};
 use super::strings::{unescape_ident, unquote};
 
-/// How deep parentheses, calls and templates may nest (each level of nesting counts about twice): keeps
-/// recursion, and the stack, bounded.
-const MAX_DEPTH: usize = 400;
-/// How many binary operators one expression may hold (each can deepen the tree by one level).
-const MAX_BINARY_OPS: usize = 1000;
+/// How deep operands may nest while parsing (parentheses, calls, unary signs): bounds recursion. The stack itself
+/// grows on demand; the tighter limit users meet is the tree depth checked after expansion.
+const MAX_DEPTH: usize = 4000;
 
 /// Names that parse as aggregations (VictoriaMetrics 1.79's list): they take `by`/`without` and `limit`.
 const AGGREGATES: [&str; 35] = [
@@ -71,7 +69,6 @@ pub fn parse_raw(src: &str) -> Result<Raw, ParseError> {
         tokens,
         pos: 0,
         depth: 0,
-        binary_ops: 0,
     };
     let e = p.expr()?;
     if p.kind() != Kind::Eof {
@@ -85,7 +82,6 @@ struct Parser<'a> {
     tokens: Vec<Token>,
     pos: usize,
     depth: usize,
-    binary_ops: usize,
 }
 
 impl<'a> Parser<'a> {
@@ -165,14 +161,9 @@ impl<'a> Parser<'a> {
     }
 
     fn expr_inner(&mut self) -> Result<Raw, ParseError> {
-        self.enter()?;
         let mut e = self.single()?;
-        // Each iteration consumes an operator token; the operator budget bounds the loop as well.
+        // Each iteration consumes an operator token.
         while let Some(op) = self.binary_op() {
-            self.binary_ops += 1;
-            if self.binary_ops > MAX_BINARY_OPS {
-                return Err(self.err(format!("more than {MAX_BINARY_OPS} binary operators")));
-            }
             self.advance();
             let mut return_bool = false;
             if self.is_word("bool") {
@@ -232,7 +223,6 @@ impl<'a> Parser<'a> {
                 span,
             });
         }
-        self.depth -= 1;
         Ok(e)
     }
 

@@ -138,11 +138,14 @@ fn hostile_nesting_is_refused_without_overflow() {
     assert!(parse(&minus).is_err());
     let chain = vec!["a"; 5000].join(" + ");
     assert!(parse(&chain).is_err());
-    let ok_chain = vec!["a"; 900].join(" ^ ");
+    let ok_chain = vec!["a"; 990].join(" ^ ");
     let e = p(&ok_chain);
     assert_eq!(parse(&e.to_string()).unwrap(), e);
-    let calls = format!("{}x{}", "abs(".repeat(190), ")".repeat(190));
+    let calls = format!("{}x{}", "abs(".repeat(990), ")".repeat(990));
     assert!(parse(&calls).is_ok());
+    let minus = format!("{}x", "-".repeat(990));
+    let e = p(&minus);
+    assert_eq!(parse(&e.to_string()).unwrap(), e);
     let bomb = "WITH (a0 = x, a1 = a0 + a0, a2 = a1 + a1, a3 = a2 + a2, a4 = a3 + a3, a5 = a4 + a4, a6 = a5 + a5, \
                 a7 = a6 + a6, a8 = a7 + a7, a9 = a8 + a8, b0 = a9 + a9, b1 = b0 + b0, b2 = b1 + b1, b3 = b2 + b2, \
                 b4 = b3 + b3, b5 = b4 + b4, b6 = b5 + b5, b7 = b6 + b6, b8 = b7 + b7, b9 = b8 + b8) b9";

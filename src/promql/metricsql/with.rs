@@ -16,7 +16,7 @@ use super::raw::{Name, Raw, RawFilter, RawSelector, RawStr, StrPart, WithDef};
 use super::strings::check_regex;
 
 /// Deepest template-within-template expansion allowed.
-const MAX_DEPTH: usize = 2000;
+const MAX_DEPTH: usize = 4000;
 /// Largest expanded tree, in nodes.
 const MAX_NODES: usize = 200_000;
 
