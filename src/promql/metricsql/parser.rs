@@ -388,6 +388,7 @@ impl<'a> Parser<'a> {
         let mut span = start.to(args_span);
         if modifier.is_none() && (self.is_word("by") || self.is_word("without")) {
             modifier = Some(self.aggr_modifier()?);
+            // `pos` >= 1: the aggregation's name has been consumed.
             span = span.to(self.tokens[self.pos - 1].span);
         }
         let mut limit = None;

@@ -77,6 +77,8 @@ fn with_templates_expand() {
         ("WITH (f(x) = x * 2, g(y) = f(y) + 1) g(z)", "z * 2 + 1"),
         ("WITH (a = 1, b = WITH (a = 2) a) a + b", "1 + 2"),
         ("ru(free, max)", "ru(free, max{})"),
+        ("WITH (cf = {}) {cf}", "{}"),
+        ("WITH (cf = {}) x{cf}", "x"),
     ];
     for (src, want) in cases {
         assert_eq!(p(src).to_string(), want, "{src}");

@@ -432,6 +432,15 @@ impl<'s> Expander<'s> {
             }
             groups.extend(alts);
         }
+        // A splice of `{}` leaves an alternative empty: alone it is `{}`; next to others it cannot be written.
+        if groups.len() == 1 && groups[0].is_empty() {
+            groups.clear();
+        } else if groups.iter().any(Vec::is_empty) {
+            return Err(self.err(
+                sel.span,
+                "an \"or\" alternative of this selector has no label filters",
+            ));
+        }
         let mut name = sel.name.as_ref().map(|n| n.text.clone());
         normalise(&mut name, &mut groups);
         let span = sel.span;
