@@ -252,6 +252,11 @@ fn ends_with_string(e: &Expr) -> bool {
     match e {
         Expr::String(_) => true,
         Expr::Binary(b) => !wraps_rhs(b) && ends_with_string(&b.rhs),
+        // `x @ "t"` ends with its `@` operand, printed bare when it is an atom.
+        Expr::Rollup(r) => {
+            r.at.as_deref()
+                .is_some_and(|at| is_atom(at) && ends_with_string(at))
+        }
         _ => false,
     }
 }

@@ -33,6 +33,7 @@ fn prints_back_to_same_tree() {
         ("-x * a", "0 - x * a"),
         ("(a or b) and c", "(a or b) and c"),
         ("(x + \"a\") + \"b\"", "x + \"a\" + (\"b\")"),
+        ("1 @ \"a\" + up{}", "1 @ \"a\" + (up)"),
         (
             "-\"\" + {__name__=\"offset\"}[5m]",
             "0 - \"\" + (\\offset[5m])",
