@@ -643,18 +643,30 @@ fn check_expr(
     if !opts.validate_expressions {
         return;
     }
-    if let Err(message) = crate::promql::parse_promql(expr) {
-        match opts.dialect {
-            Dialect::Prometheus => report.error(pos, path, format!("could not parse expression: {message}")),
-            // Until tocsin has its MetricsQL parser, an expression PromQL rejects is passed through to the
-            // datasource, which is the final judge, with a warning.
-            Dialect::Vmalert => report.push(
-                Severity::Warning,
+    match opts.dialect {
+        Dialect::Prometheus => {
+            if let Err(message) = crate::promql::parse_promql(expr) {
+                report.error(pos, path, format!("could not parse expression: {message}"));
+            }
+        }
+        // vmalert validates MetricsQL, a superset of PromQL. An expression that is MetricsQL but not PromQL is
+        // noted once, so users who also run Prometheus know which rules it would refuse.
+        Dialect::Vmalert => match crate::promql::metricsql::parse(expr) {
+            Err(e) => report.error(
                 pos,
                 path,
-                format!("expression is not valid PromQL ({message}); it is sent to the datasource as MetricsQL unchecked"),
+                format!("could not parse expression as MetricsQL: {e}"),
             ),
-        }
+            Ok(_) => {
+                if let Err(message) = crate::promql::parse_promql(expr) {
+                    report.warn(
+                        pos,
+                        path,
+                        format!("valid MetricsQL but not PromQL ({message})"),
+                    );
+                }
+            }
+        },
     }
 }
 
