@@ -646,7 +646,20 @@ fn check_expr(
     match opts.dialect {
         Dialect::Prometheus => {
             if let Err(message) = crate::promql::parse_promql(expr) {
-                report.error(pos, path, format!("could not parse expression: {message}"));
+                // promql-parser's messages carry no position; tocsin's own parser usually fails at the same
+                // place and knows where.
+                let at = match crate::promql::metricsql::parse(expr) {
+                    Err(e) => format!(
+                        " (at line {}, column {} of the expression)",
+                        e.line, e.column
+                    ),
+                    Ok(_) => String::new(),
+                };
+                report.error(
+                    pos,
+                    path,
+                    format!("could not parse expression: {message}{at}"),
+                );
             }
         }
         // vmalert validates MetricsQL, a superset of PromQL. An expression that is MetricsQL but not PromQL is
