@@ -130,6 +130,7 @@ pub fn load_text_with_env(
         }
     };
     let raw = raw::read_groups(&documents, &mut report);
+    drop(documents);
     let rules_found = raw.iter().map(|g| g.rules.len()).sum();
     let groups = validate::compile_groups(file, &raw, opts, &mut report);
     report.items.sort_by_key(|d| d.pos);

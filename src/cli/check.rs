@@ -236,12 +236,16 @@ impl Status {
 
 /// Checks one file's text.
 pub fn check_text(name: &str, text: &str, settings: &CheckSettings) -> FileReport {
-    let loaded = config::load_text(name, text, &settings.load);
+    let mut loaded = config::load_text(name, text, &settings.load);
     let duplicates = if settings.lint == LintLevel::None || loaded.has_errors() {
         Vec::new()
     } else {
         lint::duplicate_rules(&loaded.groups)
     };
+    if !settings.json {
+        // The text report needs only the diagnostics and the rule count: free the compiled groups now.
+        loaded.groups = Vec::new();
+    }
     FileReport { loaded, duplicates }
 }
 
