@@ -7,6 +7,7 @@ pub mod check;
 pub mod dry_run;
 pub mod flags;
 pub mod run_flags;
+pub mod test;
 
 use std::io::Write;
 
@@ -15,6 +16,7 @@ tocsin: an alert-rule evaluator and Alertmanager bridge, compatible with vmalert
 
 usage:
   tocsin check [flags] FILE|DIR|GLOB|- ...   check rule files as promtool does (see tocsin check -help)
+  tocsin test [flags] FILE...                run promtool / vmalert-tool rule unit tests (see tocsin test -help)
   tocsin -dryRun -rule=PATH ...              check rule files as vmalert does
   tocsin version                             print the version
 ";
@@ -23,6 +25,7 @@ usage:
 pub fn main(args: &[String], out: &mut dyn Write, err: &mut dyn Write) -> i32 {
     match args.first().map(String::as_str) {
         Some("check") => check::main(&args[1..], out, err),
+        Some("test") => test::main(&args[1..], out, err),
         Some("version" | "-version" | "--version") => {
             let _ = writeln!(out, "tocsin {}", env!("CARGO_PKG_VERSION"));
             0

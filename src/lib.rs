@@ -13,3 +13,4 @@ pub mod remotewrite;
 pub mod rule;
 pub mod source;
 pub mod template;
+pub mod unittest;
