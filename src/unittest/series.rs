@@ -68,6 +68,8 @@ fn expand_item(item: &str, out: &mut Vec<Option<f64>>) -> Result<(), String> {
         return Ok(());
     };
     let (start, step) = match split_step(base) {
+        // The step is unsigned: `1+-1x2` is an error in promtool.
+        Some((_, _, b)) if b.starts_with(['+', '-']) => return Err(bad(item)),
         Some((a, sign, b)) => (parse_number(a)?, sign * parse_number(b)?),
         None => (parse_number(base)?, 0.0),
     };
@@ -104,7 +106,8 @@ fn split_step(base: &str) -> Option<(&str, f64, &str)> {
     None
 }
 
-/// A Go-style float: decimal with optional exponent, `Inf`/`+Inf`/`-Inf`, `NaN` (any case), hexadecimal integers.
+/// A series-notation number: decimal with optional exponent, `Inf`/`+Inf`/`-Inf`, `NaN` (any case). No hexadecimal:
+/// promtool reads `0x1F` as `0`, `x`, and the bad count `1F`.
 pub fn parse_number(text: &str) -> Result<f64, String> {
     let (sign, body) = match text.as_bytes().first() {
         Some(b'-') => (-1.0, &text[1..]),
@@ -115,9 +118,6 @@ pub fn parse_number(text: &str) -> Result<f64, String> {
     let v = match lower.as_str() {
         "inf" | "infinity" => f64::INFINITY,
         "nan" => f64::NAN,
-        _ if lower.starts_with("0x") => u64::from_str_radix(&lower[2..], 16)
-            .map(|v| v as f64)
-            .map_err(|_| bad(text))?,
         _ => {
             let ok = !lower.is_empty()
                 && lower
@@ -189,5 +189,8 @@ mod tests {
         assert!(expand("1+x2").is_err());
         assert!(expand("abc").is_err());
         assert!(expand("1x99999999999").is_err());
+        assert!(expand("0x1F").is_err());
+        assert!(expand("1+-1x2").is_err());
+        assert!(expand("1_000").is_err());
     }
 }
