@@ -33,7 +33,8 @@ pub struct TestFile {
 pub struct TestGroup {
     pub pos: Pos,
     pub name: String,
-    /// The series step; the file's `evaluation_interval` when unset.
+    /// The series step. Unset, it is 0 for promtool 2.42 (every sample lands at time zero and the first one
+    /// wins) and the file's `evaluation_interval` for vmalert-tool.
     pub interval: Duration,
     pub input_series: Vec<InputSeries>,
     pub alert_rule_test: Vec<AlertTest>,
@@ -219,7 +220,10 @@ fn test_group(
     let mut g = TestGroup {
         pos: node.pos,
         name: String::new(),
-        interval: file.evaluation_interval,
+        interval: match format {
+            Format::Promtool => Duration::ZERO,
+            Format::VmalertTool => file.evaluation_interval,
+        },
         input_series: Vec::new(),
         alert_rule_test: Vec::new(),
         expr_test: Vec::new(),
@@ -278,8 +282,8 @@ fn test_group(
             _ => g.start_ms = timestamp(value, &p)?,
         }
     }
-    if g.interval.as_millis() <= 0 {
-        return Err(err(node, &format!("{path}.interval"), "must be positive"));
+    if g.interval.as_millis() < 0 {
+        return Err(err(node, &format!("{path}.interval"), "must not be negative"));
     }
     Ok(g)
 }

@@ -132,9 +132,14 @@ fn run(
             ))
         })?;
         let el = engine::Labels::new(labels.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        let step = tg.interval.as_millis();
         for (i, v) in values.iter().enumerate() {
             if let Some(v) = v {
-                inputs.push((t0 + i as i64 * tg.interval.as_millis(), el.clone(), *v));
+                inputs.push((t0 + i as i64 * step, el.clone(), *v));
+                if step == 0 {
+                    // Every sample lands at one timestamp; promtool's store keeps the first.
+                    break;
+                }
             }
         }
     }
