@@ -283,7 +283,11 @@ fn test_group(
         }
     }
     if g.interval.as_millis() < 0 {
-        return Err(err(node, &format!("{path}.interval"), "must not be negative"));
+        return Err(err(
+            node,
+            &format!("{path}.interval"),
+            "must not be negative",
+        ));
     }
     Ok(g)
 }
