@@ -76,6 +76,11 @@ struct RunRule {
     name: String,
     expr: Expr,
     state: RuleRun,
+    /// Result labels to drop before the state machine sees a result: the rule labels that replace them. Prometheus
+    /// overwrites such labels, while `rule::labels::apply_extra` (vmalert's rule) keeps the old value as
+    /// `exported_<name>`; dropping them first gives Prometheus' labels. Only set where no template could read the
+    /// dropped value.
+    overridden: Vec<String>,
 }
 
 struct RunGroup {
@@ -187,19 +192,32 @@ fn run(
                     expr: r.expr.clone(),
                     for_ms: for_.as_millis(),
                     keep_firing_for_ms: keep_firing_for.as_millis(),
-                    labels,
+                    labels: labels.clone(),
                     annotations: annotations.clone(),
                     alertgroup_label: vmtool,
                     limit: g.limit,
                 })),
                 RuleKind::Recording { name } => {
-                    RuleRun::Recording(RecordingRule::new(name.clone(), labels, g.limit))
+                    RuleRun::Recording(RecordingRule::new(name.clone(), labels.clone(), g.limit))
                 }
+            };
+            let templated = match &r.kind {
+                RuleKind::Alerting { annotations, .. } => labels
+                    .values()
+                    .chain(annotations.values())
+                    .any(|t| t.contains("{{")),
+                RuleKind::Recording { .. } => false,
+            };
+            let overridden = if vmtool || templated {
+                Vec::new()
+            } else {
+                labels.keys().cloned().collect()
             };
             rules.push(RunRule {
                 name: r.name().to_string(),
                 expr,
                 state,
+                overridden,
             });
         }
         run_groups.push(RunGroup {
@@ -244,7 +262,14 @@ fn run(
         let mut eval_errs = Vec::new();
         for g in &mut run_groups {
             for r in &mut g.rules {
-                let result = query(&engine, &storage, &r.expr, ts);
+                let mut result = query(&engine, &storage, &r.expr, ts);
+                if let Ok(res) = &mut result {
+                    for s in &mut res.samples {
+                        for k in &r.overridden {
+                            s.labels.remove(k);
+                        }
+                    }
+                }
                 let written = match &mut r.state {
                     RuleRun::Alerting(ar) => {
                         let querier = EngineQuerier {
