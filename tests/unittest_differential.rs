@@ -221,3 +221,56 @@ fn mutation_changes_exactly_one_expectation() {
     let m = mutate("values: '1 2'\n");
     assert_eq!(m, None);
 }
+
+/// Series-notation strings whose expansion is compared with promtool's, value by value (at every step, through a
+/// wrong expectation so both tools print what they loaded).
+const NOTATIONS: &[&str] = &[
+    "1+2x3",
+    "10-3x2",
+    "5x2",
+    "-1+1x2",
+    "-1-1x1",
+    "1e3 1e-3 1e+2x1",
+    "1e-3+1e-3x1",
+    "_ 1 _x2 2",
+    "1x0",
+    "0x10",
+    "Inf -Inf +Inf NaN stale 1",
+    "1 -1",
+    "+1+1x2",
+    "1.5e2-0.5x2",
+    "-Inf+1x2",
+    "NaN+1x1",
+    "1E3x1",
+    ".5 .5x1",
+    "_x0 1",
+    "3 _x3 stale 4",
+    "1e3+1e3x2",
+    "-1e-3-1e-3x1",
+    "2x3 stale _ 5",
+    "0.1+0.2x3",
+    "1e308+1e308x1",
+    "inf nan -nan",
+    "0.000001x2 1e-310",
+];
+
+#[test]
+fn series_notation_agrees_with_promtool() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
+    let mut text = String::from("tests:\n");
+    for n in NOTATIONS {
+        text.push_str(&format!(
+            "- interval: 1m\n  input_series:\n  - series: 'x'\n    values: '{n}'\n  promql_expr_test:\n"
+        ));
+        for k in 0..12 {
+            text.push_str(&format!(
+                "  - expr: x\n    eval_time: {k}m\n    exp_samples: [{{labels: 'q', value: -123}}]\n"
+            ));
+        }
+    }
+    std::fs::write(dir.path().join("probe.test.yml"), text).unwrap_or_else(|e| panic!("write: {e}"));
+    let (p, t) = both(dir.path(), "probe.test.yml");
+    assert_eq!(p.code, 1, "promtool: {}", p.stderr);
+    assert_eq!(t.code, 1);
+    assert_eq!(t.stderr, p.stderr);
+}
