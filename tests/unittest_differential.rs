@@ -268,7 +268,8 @@ fn series_notation_agrees_with_promtool() {
             ));
         }
     }
-    std::fs::write(dir.path().join("probe.test.yml"), text).unwrap_or_else(|e| panic!("write: {e}"));
+    std::fs::write(dir.path().join("probe.test.yml"), text)
+        .unwrap_or_else(|e| panic!("write: {e}"));
     let (p, t) = both(dir.path(), "probe.test.yml");
     assert_eq!(p.code, 1, "promtool: {}", p.stderr);
     assert_eq!(t.code, 1);

@@ -447,6 +447,9 @@ fn alert_error_text(e: &AlertEvalError) -> String {
         AlertEvalError::DuplicateLabelSet(_) => {
             "vector contains metrics with the same labelset after applying alert labels".into()
         }
+        AlertEvalError::Limit { limit, count } => {
+            format!("exceeded limit of {limit} with {count} alerts")
+        }
         other => other.to_string(),
     }
 }
@@ -457,7 +460,9 @@ fn recording_error_text(e: &RecordingError) -> String {
         RecordingError::DuplicateLabelSet(_) => {
             "vector contains metrics with the same labelset after applying rule labels".into()
         }
-        other => other.to_string(),
+        RecordingError::Limit { limit, count } => {
+            format!("exceeded limit of {limit} with {count} series")
+        }
     }
 }
 
