@@ -238,3 +238,62 @@ fn bad_flags_exit_2() {
     assert_eq!(tocsin(d.path(), &["--run", "(", "err.test.yml"]).code, 2);
     assert_eq!(tocsin(d.path(), &[]).code, 2);
 }
+
+/// Newer promtool keys that 2.42 rejects: `start_timestamp` moves time zero, `fuzzy_compare` allows one ULP.
+#[test]
+fn start_timestamp_and_fuzzy_compare() {
+    let d = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
+    write(
+        d.path(),
+        "t.yml",
+        "fuzzy_compare: true
+tests:
+  - start_timestamp: '2024-01-01T00:00:00Z'
+    interval: 1m
+    input_series:
+      - series: 'x'
+        values: '0.1 0.2'
+    promql_expr_test:
+      - expr: timestamp(x)
+        eval_time: 1m
+        exp_samples:
+          - {labels: '{}', value: 1704067260}
+      - expr: x + 0.2
+        eval_time: 0m
+        exp_samples:
+          - {labels: '{}', value: 0.30000000000000004}
+      - expr: x{} + 0.2
+        eval_time: 0m
+        exp_samples:
+          - {labels: '{}', value: 0.3}
+  - start_timestamp: 1000
+    input_series:
+      - series: 'y'
+        values: '5'
+    promql_expr_test:
+      - expr: timestamp(y)
+        eval_time: 0m
+        exp_samples:
+          - {labels: '{}', value: 1000}
+",
+    );
+    let o = tocsin(d.path(), &["--coverage=false", "t.yml"]);
+    assert_eq!((o.code, o.stderr.as_str()), (0, ""), "{}", o.stdout);
+}
+
+#[test]
+fn missing_alertname_is_promtools_error() {
+    let d = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
+    write(
+        d.path(),
+        "t.yml",
+        "tests:\n  - name: grp\n    alert_rule_test:\n      - eval_time: 1m\n        exp_alerts: []\n",
+    );
+    let o = tocsin(d.path(), &["--coverage=false", "t.yml"]);
+    assert_eq!(o.code, 1);
+    // promtool 2.42's text for the same file.
+    assert_eq!(
+        o.stderr,
+        "  FAILED:\nan item under alert_rule_test misses required attribute alertname at eval_time 1m (in TestGroup grp)\n"
+    );
+}

@@ -122,6 +122,17 @@ fn run(
 ) -> Result<(), Failure> {
     let vmtool = file.format == Format::VmalertTool;
     let interval = file.evaluation_interval.as_millis();
+    if let Some(a) = tg.alert_rule_test.iter().find(|a| a.alertname.is_empty()) {
+        let in_group = if tg.name.is_empty() {
+            String::new()
+        } else {
+            format!(" (in TestGroup {})", tg.name)
+        };
+        return Err(setup(format!(
+            "an item under alert_rule_test misses required attribute alertname at eval_time {}{in_group}",
+            a.eval_time
+        )));
+    }
     let t0 = tg.start_ms;
 
     // Input samples, sorted by time, loaded lazily up to each step as promtool's lazy loader does.
