@@ -9,6 +9,7 @@ pub mod flags;
 pub mod run;
 pub mod run_flags;
 pub mod run_settings;
+pub mod test;
 
 use std::io::Write;
 
@@ -20,6 +21,7 @@ usage:
   tocsin run -rule=PATH -datasource.url=URL -notifier.url=URL -remoteWrite.url=URL ...
                                              evaluate rules as vmalert does (vmalert's flags also work
                                              without `run`)
+  tocsin test [flags] FILE...                run promtool / vmalert-tool rule unit tests (see tocsin test -help)
   tocsin -dryRun -rule=PATH ...              check rule files as vmalert does
   tocsin version                             print the version
 ";
@@ -29,6 +31,7 @@ pub fn main(args: &[String], out: &mut dyn Write, err: &mut dyn Write) -> i32 {
     match args.first().map(String::as_str) {
         Some("check") => check::main(&args[1..], out, err),
         Some("run") => run::main(&args[1..], out, err),
+        Some("test") => test::main(&args[1..], out, err),
         Some("version" | "-version" | "--version") => {
             let _ = writeln!(out, "tocsin {}", env!("CARGO_PKG_VERSION"));
             0

@@ -15,3 +15,4 @@ pub mod rule;
 pub mod secrets;
 pub mod source;
 pub mod template;
+pub mod unittest;

@@ -11,6 +11,7 @@ pub mod labels;
 pub mod recording;
 pub mod sample;
 pub mod series;
+pub mod templates;
 
 pub use alert::{Alert, AlertState};
 pub use alerting::{AlertingRule, AlertingSettings, TemplateInput, Templater, VerbatimTemplater};
