@@ -113,6 +113,30 @@ pub fn load_rules(settings: &RunSettings) -> Result<Vec<Group>, String> {
     Ok(groups)
 }
 
+/// The `define` blocks of the `-rule.templates` files, available to every annotation.
+fn load_templates(settings: &RunSettings) -> Result<crate::template::TemplateSet, String> {
+    if settings.template_patterns.is_empty() {
+        return Ok(crate::template::TemplateSet::default());
+    }
+    let (paths, errors) = files::expand_all(&settings.template_patterns);
+    if let Some(e) = errors.first() {
+        return Err(format!("-rule.templates: {e}"));
+    }
+    let mut texts = Vec::with_capacity(paths.len());
+    for path in &paths {
+        texts.push((
+            path.display().to_string(),
+            files::read(path).map_err(|e| format!("-rule.templates: {e}"))?,
+        ));
+    }
+    let pairs: Vec<(&str, &str)> = texts
+        .iter()
+        .map(|(n, t)| (n.as_str(), t.as_str()))
+        .collect();
+    crate::template::TemplateSet::parse(&pairs, crate::template::TemplateDialect::Vmalert)
+        .map_err(|e| format!("-rule.templates: {e}"))
+}
+
 /// The notifier for the configured Alertmanagers, with per-position auth from vmalert's array flags.
 fn build_notifier(settings: &RunSettings, p: &ParsedFlags) -> Result<Notifier, String> {
     if settings.notifier_blackhole {
@@ -216,7 +240,14 @@ async fn run(settings: RunSettings, parsed: &ParsedFlags) -> Result<(), String> 
         notifier: build_notifier(&settings, parsed)?,
         source: notifier::DefaultAlertSource { external_url },
     });
-    let templater: Arc<dyn Templater + Send + Sync> = Arc::new(crate::rule::VerbatimTemplater);
+    let templater: Arc<dyn Templater + Send + Sync> = Arc::new(
+        crate::rule::templates::EngineTemplater::new(
+            crate::template::TemplateDialect::Vmalert,
+            settings.external_labels.clone(),
+            outputs.source.external_url.clone(),
+        )
+        .with_defined(load_templates(&settings)?),
+    );
     let runner_settings = RunnerSettings {
         external_labels: settings.external_labels.clone(),
         resend_delay_ms: settings.resend_delay_ms,
