@@ -27,6 +27,7 @@ fn rule() -> AlertingRule {
         annotations: from_pairs(&[("summary", "host down")]),
         alertgroup_label: true,
         limit: 0,
+        label_conflict: tocsin::rule::labels::LabelConflict::Export,
     })
 }
 

@@ -171,6 +171,7 @@ impl GroupRunner {
                         annotations: annotations.clone(),
                         alertgroup_label: settings.alertgroup_label,
                         limit: group.limit,
+                        label_conflict: crate::rule::labels::LabelConflict::Export,
                     })),
                     RuleKind::Recording { name } => {
                         RuleState::Recording(RecordingRule::new(name.clone(), merged, group.limit))

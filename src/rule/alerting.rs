@@ -33,6 +33,8 @@ pub struct AlertingSettings {
     pub alertgroup_label: bool,
     /// Maximum pending + firing alerts; 0 means no limit.
     pub limit: usize,
+    /// vmalert's `exported_` rule or Prometheus's overwrite for rule labels the result already has.
+    pub label_conflict: labels::LabelConflict,
 }
 
 /// The data a label or annotation template sees.
@@ -299,7 +301,7 @@ impl AlertingRule {
                 templater.render(&format!("labels.{k}"), v, &input)?,
             );
         }
-        let mut out = labels::apply_extra(&base, &extra);
+        let mut out = labels::apply_extra_with(&base, &extra, self.settings.label_conflict);
         out.insert("alertname".to_string(), self.settings.name.clone());
         if self.settings.alertgroup_label {
             out.insert("alertgroup".to_string(), self.settings.group_name.clone());
@@ -335,9 +337,10 @@ impl AlertingRule {
                     out.insert(k.clone(), v);
                 }
                 Err(e) => {
-                    let message = format!("{field}: {e}");
-                    out.insert(k.clone(), message.clone());
-                    errors.push(message);
+                    // The annotation carries the error itself (as vmalert sends it); the rule's error also names
+                    // the field.
+                    errors.push(format!("{field}: {e}"));
+                    out.insert(k.clone(), e);
                 }
             }
         }

@@ -8,17 +8,33 @@ pub type Labels = BTreeMap<String, String>;
 /// The metric-name label.
 pub const METRIC_NAME: &str = "__name__";
 
+/// What happens when a rule label names a label the result already has with another value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LabelConflict {
+    /// vmalert: the result's value is kept as `exported_<name>` (what `tocsin run` does).
+    #[default]
+    Export,
+    /// Prometheus: the rule's value replaces the result's (what `tocsin test` does for promtool files).
+    Overwrite,
+}
+
 /// Applies `extra` labels (already merged external < group < rule) on top of a result's labels, as vmalert does:
 /// a label the result already has with a different value is kept as `exported_<name>`; an empty extra value
 /// removes the label.
 pub fn apply_extra(result: &Labels, extra: &Labels) -> Labels {
+    apply_extra_with(result, extra, LabelConflict::Export)
+}
+
+/// [`apply_extra`] with the conflict rule to use.
+pub fn apply_extra_with(result: &Labels, extra: &Labels, conflict: LabelConflict) -> Labels {
     let mut out = result.clone();
     for (k, v) in extra {
         if v.is_empty() {
             out.remove(k);
             continue;
         }
-        if let Some(old) = result.get(k)
+        if conflict == LabelConflict::Export
+            && let Some(old) = result.get(k)
             && old != v
         {
             out.insert(format!("exported_{k}"), old.clone());
@@ -83,6 +99,16 @@ mod tests {
                 ("exported_severity", "info"),
                 ("team", "infra")
             ])
+        );
+    }
+
+    #[test]
+    fn prometheus_overwrites_instead() {
+        let result = from_pairs(&[("job", "node"), ("severity", "info")]);
+        let extra = from_pairs(&[("severity", "page")]);
+        assert_eq!(
+            apply_extra_with(&result, &extra, LabelConflict::Overwrite),
+            from_pairs(&[("job", "node"), ("severity", "page")])
         );
     }
 

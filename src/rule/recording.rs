@@ -25,6 +25,8 @@ pub struct RecordingRule {
     pub labels: Labels,
     /// Maximum series per evaluation; 0 means no limit.
     pub limit: usize,
+    /// vmalert's `exported_` rule (the default) or Prometheus's overwrite.
+    pub label_conflict: labels::LabelConflict,
     series: SeriesTracker,
 }
 
@@ -34,6 +36,7 @@ impl RecordingRule {
             name,
             labels,
             limit,
+            label_conflict: labels::LabelConflict::Export,
             series: SeriesTracker::default(),
         }
     }
@@ -57,7 +60,7 @@ impl RecordingRule {
         for s in &result.samples {
             let mut base = s.labels.clone();
             base.remove(METRIC_NAME);
-            let mut l = labels::apply_extra(&base, &self.labels);
+            let mut l = labels::apply_extra_with(&base, &self.labels, self.label_conflict);
             l.insert(METRIC_NAME.to_string(), self.name.clone());
             if !seen.insert(l.clone()) {
                 let shown: Vec<String> = l.iter().map(|(k, v)| format!("{k}={v:?}")).collect();

@@ -15,6 +15,7 @@ use super::series;
 use crate::config::{Group, RuleKind};
 use crate::promql::engine::{self, Engine, EngineOptions, Storage, Value};
 use crate::rule::alerting::EvalError as AlertEvalError;
+use crate::rule::labels::LabelConflict;
 use crate::rule::recording::RecordingError;
 use crate::rule::templates::{EngineQuerier, EngineTemplater};
 use crate::rule::{
@@ -76,11 +77,6 @@ struct RunRule {
     name: String,
     expr: Expr,
     state: RuleRun,
-    /// Result labels to drop before the state machine sees a result: the rule labels that replace them. Prometheus
-    /// overwrites such labels, while `rule::labels::apply_extra` (vmalert's rule) keeps the old value as
-    /// `exported_<name>`; dropping them first gives Prometheus' labels. Only set where no template could read the
-    /// dropped value.
-    overridden: Vec<String>,
 }
 
 struct RunGroup {
@@ -121,6 +117,12 @@ fn run(
     out: &mut GroupOutcome,
 ) -> Result<(), Failure> {
     let vmtool = file.format == Format::VmalertTool;
+    // Rule labels the result already has: vmalert keeps the old value as `exported_<name>`, Prometheus overwrites.
+    let conflict = if vmtool {
+        LabelConflict::Export
+    } else {
+        LabelConflict::Overwrite
+    };
     let interval = file.evaluation_interval.as_millis();
     if let Some(a) = tg.alert_rule_test.iter().find(|a| a.alertname.is_empty()) {
         let in_group = if tg.name.is_empty() {
@@ -207,28 +209,18 @@ fn run(
                     annotations: annotations.clone(),
                     alertgroup_label: vmtool,
                     limit: g.limit,
+                    label_conflict: conflict,
                 })),
                 RuleKind::Recording { name } => {
-                    RuleRun::Recording(RecordingRule::new(name.clone(), labels.clone(), g.limit))
+                    let mut rule = RecordingRule::new(name.clone(), labels.clone(), g.limit);
+                    rule.label_conflict = conflict;
+                    RuleRun::Recording(rule)
                 }
-            };
-            let templated = match &r.kind {
-                RuleKind::Alerting { annotations, .. } => labels
-                    .values()
-                    .chain(annotations.values())
-                    .any(|t| t.contains("{{")),
-                RuleKind::Recording { .. } => false,
-            };
-            let overridden = if vmtool || templated {
-                Vec::new()
-            } else {
-                labels.keys().cloned().collect()
             };
             rules.push(RunRule {
                 name: r.name().to_string(),
                 expr,
                 state,
-                overridden,
             });
         }
         run_groups.push(RunGroup {
@@ -273,14 +265,7 @@ fn run(
         let mut eval_errs = Vec::new();
         for g in &mut run_groups {
             for r in &mut g.rules {
-                let mut result = query(&engine, &storage, &r.expr, ts);
-                if let Ok(res) = &mut result {
-                    for s in &mut res.samples {
-                        for k in &r.overridden {
-                            s.labels.remove(k);
-                        }
-                    }
-                }
+                let result = query(&engine, &storage, &r.expr, ts);
                 let written = match &mut r.state {
                     RuleRun::Alerting(ar) => {
                         let querier = EngineQuerier {

@@ -18,6 +18,7 @@ fn settings(for_ms: i64, keep_ms: i64) -> AlertingSettings {
         annotations: from_pairs(&[("summary", "host down")]),
         alertgroup_label: true,
         limit: 0,
+        label_conflict: crate::rule::labels::LabelConflict::Export,
     }
 }
 
@@ -280,7 +281,7 @@ fn annotation_template_errors_keep_the_alert_with_the_error_text() {
     assert_eq!(a.state, AlertState::Firing);
     assert_eq!(
         a.annotations["summary"],
-        "annotations.summary: cannot render annotations.summary"
+        "cannot render annotations.summary"
     );
     assert_eq!(a.annotations["runbook"], "https://runbooks/x");
 }
