@@ -8,14 +8,13 @@ Usage: scripts/bench-check.py [--repeat N] [--corpus DIR] [--tocsin PATH]
 Build tocsin first: cargo build --release
 """
 import argparse, csv, os, resource, shutil, statistics, subprocess, sys, tempfile, time
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import benchlib  # noqa: E402
 
 def run(cmd, cwd):
-    """Runs cmd once; returns (wall seconds, peak RSS in KiB of that child, exit code)."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - start
-    return wall, usage.ru_maxrss, os.waitstatus_to_exitcode(status)
+    """Runs cmd once; returns (wall seconds, peak RSS in KiB, exit code). See scripts/benchlib.py."""
+    wall, rss, _cpu, code = benchlib.run(cmd, cwd)
+    return wall, rss, code
 
 def main():
     here = os.path.dirname(os.path.abspath(__file__))

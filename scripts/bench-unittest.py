@@ -2,7 +2,7 @@
 """Benchmark: run the promtool unit-test corpus (tests/promtool/**/*.test.yml) with `tocsin test` and
 `promtool test rules`, both as one process over all files and as one process per file.
 
-Each mode runs REPEAT times; the script reports the median wall time and the largest peak RSS (from os.wait4) of
+Each mode runs REPEAT times; the script reports the median wall time and the largest peak RSS (through GNU time) of
 each tool, and tocsin's ratios to promtool. Files that need the template executor (tests/promtool/templates/) are
 left out unless --templates is given.
 
@@ -10,15 +10,14 @@ Usage: scripts/bench-unittest.py [--repeat N] [--tocsin PATH] [--templates]
 Build tocsin first: cargo build --release
 """
 import argparse, glob, os, shutil, statistics, subprocess, sys, time
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import benchlib  # noqa: E402
 
 
 def run(cmd, cwd):
-    """Runs cmd once; returns (wall seconds, peak RSS in KiB of that child, exit code)."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - start
-    return wall, usage.ru_maxrss, os.waitstatus_to_exitcode(status)
+    """Runs cmd once; returns (wall seconds, peak RSS in KiB, exit code). See scripts/benchlib.py."""
+    wall, rss, _cpu, code = benchlib.run(cmd, cwd)
+    return wall, rss, code
 
 
 def measure(label, cmds, cwd, repeat):

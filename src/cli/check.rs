@@ -146,7 +146,7 @@ pub fn run(settings: &CheckSettings, out: &mut dyn Write, err: &mut dyn Write) -
             let _ = writeln!(err, "  FAILED:\n{e}");
         }
     }
-    for batch in inputs.chunks(workers * 8) {
+    for batch in inputs.chunks(workers * 32) {
         let reports = check_batch(batch, workers, settings);
         for report in reports {
             match report {
@@ -192,21 +192,36 @@ fn check_batch(
     if workers <= 1 || batch.len() <= 1 {
         return batch.iter().map(check_one).collect();
     }
-    let per_worker = batch.len().div_ceil(workers);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = batch
-            .chunks(per_worker)
-            .map(|chunk| scope.spawn(move || chunk.iter().map(check_one).collect::<Vec<_>>()))
+    // Each worker takes the next file as soon as it is free, so one large file does not hold up a whole share.
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut results: Vec<(usize, Result<FileReport, String>)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers.min(batch.len()))
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(input) = batch.get(i) else { break };
+                        done.push((i, check_one(input)));
+                    }
+                    done
+                })
+            })
             .collect();
         handles
             .into_iter()
             .flat_map(|h| {
                 h.join().unwrap_or_else(|_| {
-                    vec![Err("internal error: a checker thread panicked".to_string())]
+                    vec![(
+                        usize::MAX,
+                        Err("internal error: a checker thread panicked".to_string()),
+                    )]
                 })
             })
             .collect()
-    })
+    });
+    results.sort_by_key(|(i, _)| *i);
+    results.into_iter().map(|(_, r)| r).collect()
 }
 
 /// What the exit status depends on.
