@@ -535,3 +535,31 @@ async fn startup_refuses_an_expression_vmalert_cannot_parse() {
     assert!(code.is_some_and(|c| c != 0), "exit {code:?}; log:\n{log}");
     assert!(log.contains("bad.yml"), "{log}");
 }
+
+/// Credentials in URLs (`http://user:password@host`) are masked too: vmalert logs such URLs with the password
+/// hidden.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn secrets_in_urls_never_reach_the_log() {
+    let gate = Gate::start("http://127.0.0.1:1".to_string()).await;
+    gate.set_open(false);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let rules = peers::write_file(dir.path(), "rules.yml", RULES);
+    let secret = "Url-S3cret-Pw";
+    let ds = format!("http://reader:{secret}@{}", gate.addr);
+    let closed = peers::free_port();
+    let mut args = base_args(&rules, &ds);
+    args.extend([
+        format!("-remoteWrite.url=http://writer:{secret}@127.0.0.1:{closed}"),
+        "-remoteWrite.retryMinInterval=100ms".to_string(),
+        format!("-notifier.url=http://am:{secret}@127.0.0.1:{closed}"),
+    ]);
+    let mut tocsin = peers::tocsin("tocsin", &args);
+    poll(Duration::from_secs(15), "refused queries", || async {
+        (gate.answered().len() >= 2).then_some(())
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    stop_gracefully(&mut tocsin);
+    let log = tocsin.log();
+    assert!(!log.contains(secret), "{secret:?} in the log:\n{log}");
+}
