@@ -33,6 +33,9 @@ am_cluster=($((base + 95)) $((base + 96)))      # gossip
 tocsin_ports=($((base + 80)) $((base + 81)))
 
 say() { printf '\n== %s\n' "$*"; }
+# A sleep that a signal interrupts at once (bash runs traps only between foreground commands).
+nap_pid=""
+nap() { sleep "$1" & nap_pid=$!; wait "$nap_pid" || true; }
 
 # 1. Dependencies.
 missing=()
@@ -73,8 +76,8 @@ cleanup() {
         [ $alive = 0 ] && break
         sleep 0.1
     done
-    for pid in "${pids[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
-    wait 2>/dev/null || true
+    for pid in "${pids[@]}" $nap_pid; do kill -KILL "$pid" 2>/dev/null || true; done
+    for pid in "${pids[@]}" $nap_pid; do wait "$pid" 2>/dev/null || true; done
     echo "stopped"
 }
 trap cleanup EXIT
@@ -176,7 +179,7 @@ EOF
 
 t0=$(date +%s)
 say "waiting ${kill_after}s, then killing the victim (pid ${pids[1]})"
-sleep "$kill_after"
+nap "$kill_after"
 curl -fsS "http://127.0.0.1:$vm_port/api/v1/query?query=up" \
     | jq -r '.data.result[] | "  up{job=\"\(.metric.job)\",instance=\"\(.metric.instance)\"} \(.value[1])"'
 kill -KILL "${pids[1]}"
@@ -201,12 +204,12 @@ while [ "$(date +%s)" -lt "$deadline" ]; do
         shown=1
         break
     fi
-    sleep 1
+    nap 1
 done
 [ $shown = 1 ] || { echo "DemoTargetDown did not reach both Alertmanagers within --duration"; exit 1; }
 
 say "series tocsin wrote (queried 5 s later)"
-sleep 5
+nap 5
 curl -fsS "http://127.0.0.1:$vm_port/api/v1/query?query=job:up:sum" \
     | jq -r '.data.result[] | "  job:up:sum{job=\"\(.metric.job)\"} \(.value[1])"'
 curl -fsS "http://127.0.0.1:$vm_port/api/v1/query?query=ALERTS%7Balertname%3D%22DemoTargetDown%22%7D" \
@@ -215,5 +218,5 @@ curl -fsS "http://127.0.0.1:$vm_port/api/v1/query?query=ALERTS%7Balertname%3D%22
 left=$((deadline - $(date +%s)))
 if [ "$left" -gt 0 ]; then
     say "running for ${left}s more (Ctrl-C stops everything)"
-    sleep "$left"
+    nap "$left"
 fi
