@@ -188,7 +188,10 @@ def main():
         sink.shutdown()
         vm.kill()
         vm.wait()
-        shutil.rmtree(work, ignore_errors=True)
+        if results and all(r["exit"] == 0 for r in results.values()):
+            shutil.rmtree(work, ignore_errors=True)
+        else:
+            print(f"logs kept in {work}", file=sys.stderr)
 
     t, v = results["tocsin"], results["vmalert"]
     ratios = {"cpu": round(t["cpu_seconds"] / v["cpu_seconds"], 3) if v["cpu_seconds"] else None,
