@@ -5,7 +5,7 @@ One single-node VictoriaMetrics on 127.0.0.1 holds the data: for each of 1,000 a
 10 series of its own (20,000 series). Each tool runs the same rule file (20 groups of 100 rules, interval
 --interval) for --cycles evaluations of every group, writing to that VictoriaMetrics under its own external label
 and notifying an in-process sink that counts alerts. The tools run one after the other, so that they do not compete
-for the CPU. CPU (user+sys) and peak RSS come from os.wait4's rusage after a SIGTERM.
+for the CPU. CPU (user+sys) comes from os.wait4's rusage after a SIGTERM, peak RSS from /proc/PID/status VmHWM just before it.
 
 Usage: scripts/bench-run.py [--tocsin target/release/tocsin] [--vmalert /usr/bin/vmalert]
                             [--interval 5] [--cycles 12] [--json]
@@ -118,10 +118,14 @@ def run_tool(name, cmd, seconds, log_path):
     time.sleep(seconds)
     if p.poll() is not None:
         sys.exit(f"{name} exited early; see {log_path}")
+    # Peak RSS from the process's own high-water mark: os.wait4's ru_maxrss would also count the copy of this
+    # Python interpreter the child was forked as before it exec'd the tool (a floor of about 14 MiB).
+    with open(f"/proc/{p.pid}/status") as status_file:
+        hwm_kib = next((int(line.split()[1]) for line in status_file if line.startswith("VmHWM:")), 0)
     os.kill(p.pid, signal.SIGTERM)
     _, status, ru = os.wait4(p.pid, 0)
     p.returncode = os.waitstatus_to_exitcode(status)
-    return ru.ru_utime + ru.ru_stime, ru.ru_maxrss / 1024.0, p.returncode, time.monotonic() - started
+    return ru.ru_utime + ru.ru_stime, hwm_kib / 1024.0, p.returncode, time.monotonic() - started
 
 
 def count(vm_url, query):

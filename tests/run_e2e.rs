@@ -516,7 +516,6 @@ async fn secrets_from_flags_never_reach_the_log() {
 /// vmalert 1.79 refuses a rule file whose expression does not parse (`sum(up`: "bad prometheus expr"); tocsin warns
 /// that it is "sent to the datasource as MetricsQL unchecked" and runs.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "bug: tocsin run starts with an unparsable expression that vmalert 1.79 refuses"]
 async fn startup_refuses_an_expression_vmalert_cannot_parse() {
     let dir = tempfile::tempdir().expect("tempdir");
     let bad = peers::write_file(

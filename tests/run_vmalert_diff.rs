@@ -364,10 +364,8 @@ fn deliberate(d: &str) -> bool {
     let for_state = d.starts_with("series only from tocsin: ")
         && d.contains("__name__=\"ALERTS_FOR_STATE\"")
         && d.contains("alertname=\"DemoHigh\"");
-    // 2. Annotation templates are not rendered by `tocsin run` yet.
-    let unrendered = d == "annotation \"description\" sent unrendered by tocsin";
-    // 3. vmalert 1.79 stamps alert series with the evaluation's wall-clock second, not the aligned query time
+    // 2. vmalert 1.79 stamps alert series with the evaluation's wall-clock second, not the aligned query time
     //    (compared after truncation to the interval, so only the check for alignment itself reports it).
     let wall_clock = d.starts_with("vmalert: unaligned timestamps in {__name__=\"ALERTS");
-    for_state || unrendered || wall_clock
+    for_state || wall_clock
 }
