@@ -126,26 +126,8 @@ impl fmt::Display for Labels {
     }
 }
 
-/// Quotes a string the way Go's `strconv.Quote` does for the characters label values usually hold.
-pub(crate) fn go_quote(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
-                out.push_str(&format!("\\x{:02x}", c as u32))
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
+/// Go's `strconv.Quote`, as Prometheus prints label values (one implementation, in the template module).
+pub(crate) use crate::template::fmt::go_quote;
 
 /// One timestamped value of a series.
 #[derive(Debug, Clone, Copy, PartialEq)]
