@@ -439,14 +439,21 @@ fn strings(node: &Node, path: &str, report: &mut Report) -> Vec<Sp<String>> {
         .collect()
 }
 
-fn string_map(node: &Node, path: &str, report: &mut Report) -> StringMap {
+/// The entries of a mapping whose keys are names (`labels`, `annotations`, `params`); a null is empty, another
+/// shape is reported as not being "a mapping of names to {values}", and a non-scalar key is reported and skipped.
+fn named_entries<'n>(
+    node: &'n Node,
+    path: &str,
+    values: &str,
+    report: &mut Report,
+) -> Vec<(Sp<String>, &'n Node)> {
     let NodeKind::Map(entries) = &node.kind else {
         if !node.is_null() {
             report.error(
                 node.pos,
                 path,
                 format!(
-                    "expected a mapping of names to strings, got {}",
+                    "expected a mapping of names to {values}, got {}",
                     node.kind_name()
                 ),
             );
@@ -455,51 +462,39 @@ fn string_map(node: &Node, path: &str, report: &mut Report) -> StringMap {
     };
     let mut out = Vec::with_capacity(entries.len());
     for (k, v) in entries {
-        let Some(key) = k.as_scalar() else {
-            report.error(
+        match k.as_scalar() {
+            Some(key) => out.push((
+                Sp {
+                    value: key.to_string(),
+                    pos: k.pos,
+                },
+                v,
+            )),
+            None => report.error(
                 k.pos,
                 path,
                 format!("expected a name as key, got {}", k.kind_name()),
-            );
-            continue;
-        };
-        let key = Sp {
-            value: key.to_string(),
-            pos: k.pos,
-        };
-        if let Some(value) = string(v, &format!("{path}.{}", key.value), report) {
-            out.push((key, value));
+            ),
         }
     }
     out
 }
 
+fn string_map(node: &Node, path: &str, report: &mut Report) -> StringMap {
+    named_entries(node, path, "strings", report)
+        .into_iter()
+        .filter_map(|(key, v)| {
+            let value = string(v, &format!("{path}.{}", key.value), report)?;
+            Some((key, value))
+        })
+        .collect()
+}
+
 /// vmalert's `params`: a mapping of names to lists of values, as in a URL query.
 fn params(node: &Node, path: &str, report: &mut Report) -> Vec<(Sp<String>, Vec<Sp<String>>)> {
-    let NodeKind::Map(entries) = &node.kind else {
-        if !node.is_null() {
-            report.error(
-                node.pos,
-                path,
-                format!(
-                    "expected a mapping of names to lists, got {}",
-                    node.kind_name()
-                ),
-            );
-        }
-        return Vec::new();
-    };
-    let mut out = Vec::with_capacity(entries.len());
-    for (k, v) in entries {
-        let Some(key) = k.as_scalar() else {
-            report.error(
-                k.pos,
-                path,
-                format!("expected a name as key, got {}", k.kind_name()),
-            );
-            continue;
-        };
-        let p = format!("{path}.{key}");
+    let mut out = Vec::new();
+    for (key, v) in named_entries(node, path, "lists", report) {
+        let p = format!("{path}.{}", key.value);
         if let NodeKind::Scalar { .. } = v.kind
             && !v.is_null()
         {
@@ -513,13 +508,7 @@ fn params(node: &Node, path: &str, report: &mut Report) -> Vec<(Sp<String>, Vec<
             );
             continue;
         }
-        out.push((
-            Sp {
-                value: key.to_string(),
-                pos: k.pos,
-            },
-            strings(v, &p, report),
-        ));
+        out.push((key, strings(v, &p, report)));
     }
     out
 }
