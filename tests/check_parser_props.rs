@@ -120,39 +120,18 @@ fn check_invariants(text: &str) -> Result<(), TestCaseError> {
 
 // ---- generators ----
 
-const KEYS: &[&str] = &[
-    "groups",
-    "name",
-    "rules",
-    "interval",
-    "cron",
-    "cron_timezone",
-    "query_offset",
-    "eval_offset",
-    "eval_delay",
-    "eval_alignment",
-    "limit",
-    "concurrency",
-    "type",
-    "params",
-    "headers",
-    "notifier_headers",
-    "labels",
-    "annotations",
-    "debug",
-    "tenant",
-    "partial_response_strategy",
-    "record",
-    "alert",
-    "expr",
-    "for",
-    "keep_firing_for",
-    "update_entries_limit",
-    "__name__",
-    "ins-tance",
-    "<<",
-    "? complex",
-];
+/// Every key the loader knows (from its own field tables), plus a few it must refuse.
+fn keys() -> Vec<&'static str> {
+    use tocsin::config::raw::{FILE_FIELDS, GROUP_FIELDS, RULE_FIELDS};
+    let mut keys: Vec<&'static str> = FILE_FIELDS
+        .iter()
+        .chain(GROUP_FIELDS)
+        .chain(RULE_FIELDS)
+        .copied()
+        .collect();
+    keys.extend(["__name__", "ins-tance", "<<", "? complex"]);
+    keys
+}
 
 const VALUES: &[&str] = &[
     "",
@@ -211,7 +190,7 @@ fn line() -> impl Strategy<Value = String> {
     (
         0usize..12,
         any::<bool>(),
-        prop::sample::select(KEYS),
+        prop::sample::select(keys()),
         prop::sample::select(VALUES),
         0u8..4,
     )

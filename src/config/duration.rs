@@ -147,12 +147,7 @@ fn parse_prometheus(text: &str) -> Result<Duration, String> {
         }
         let amount: i64 = rest[..digits].parse().map_err(|_| expected(text))?;
         rest = &rest[digits..];
-        let (unit, size) = UNITS
-            .iter()
-            .find(|(u, _)| rest.starts_with(u))
-            .copied()
-            .ok_or_else(|| expected(text))?;
-        rest = &rest[unit.len()..];
+        let (unit, size) = take_unit(&mut rest).ok_or_else(|| expected(text))?;
         let index = ORDER
             .iter()
             .position(|u| *u == unit)
@@ -167,6 +162,13 @@ fn parse_prometheus(text: &str) -> Result<Duration, String> {
             .ok_or_else(|| format!("duration {text:?} is too long"))?;
     }
     Ok(Duration { millis: total })
+}
+
+/// Takes the unit at the start of `rest` (longest first, so `ms` before `m`) and returns it with its size.
+fn take_unit(rest: &mut &str) -> Option<(&'static str, i64)> {
+    let (unit, size) = UNITS.iter().find(|(u, _)| rest.starts_with(u)).copied()?;
+    *rest = &rest[unit.len()..];
+    Some((unit, size))
 }
 
 fn parse_metricsql(text: &str) -> Result<Duration, String> {
@@ -192,12 +194,7 @@ fn parse_metricsql(text: &str) -> Result<Duration, String> {
         }
         let amount: f64 = rest[..len].parse().map_err(|_| expected(text))?;
         rest = &rest[len..];
-        let (unit, size) = UNITS
-            .iter()
-            .find(|(u, _)| rest.starts_with(u))
-            .copied()
-            .ok_or_else(|| expected(text))?;
-        rest = &rest[unit.len()..];
+        let (unit, size) = take_unit(&mut rest).ok_or_else(|| expected(text))?;
         total += amount * size as f64;
     }
     if !total.is_finite() || total > i64::MAX as f64 {
