@@ -194,7 +194,7 @@ fn parse_metricsql(text: &str) -> Result<Duration, String> {
         }
         let amount: f64 = rest[..len].parse().map_err(|_| expected(text))?;
         rest = &rest[len..];
-        let (unit, size) = take_unit(&mut rest).ok_or_else(|| expected(text))?;
+        let (_, size) = take_unit(&mut rest).ok_or_else(|| expected(text))?;
         total += amount * size as f64;
     }
     if !total.is_finite() || total > i64::MAX as f64 {
