@@ -6,3 +6,4 @@
 
 pub mod runner;
 pub mod schedule;
+pub mod snapshot;

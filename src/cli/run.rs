@@ -253,6 +253,7 @@ async fn run(settings: RunSettings, parsed: &ParsedFlags) -> Result<(), String> 
         resend_delay_ms: settings.resend_delay_ms,
         max_resolve_ms: settings.max_resolve_ms,
         alertgroup_label: settings.alertgroup_label,
+        update_entries_limit: settings.update_entries_limit,
     };
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let mut tasks = Vec::with_capacity(groups.len());

@@ -20,6 +20,8 @@ pub struct RunSettings {
     pub resend_delay_ms: i64,
     pub max_resolve_ms: i64,
     pub results_limit: usize,
+    /// `-rule.updateEntriesLimit`: evaluations kept per rule for the API and UI.
+    pub update_entries_limit: usize,
     pub max_start_delay_ms: i64,
     pub external_labels: Labels,
     pub external_url: Option<String>,
@@ -136,6 +138,8 @@ pub fn resolve(p: &ParsedFlags) -> Result<RunSettings, String> {
         max_resolve_ms: dur("rule.maxResolveDuration", Duration::ZERO)?.as_millis(),
         results_limit: usize::try_from(int("rule.resultsLimit", 0)?)
             .map_err(|_| "-rule.resultsLimit: must not be negative".to_string())?,
+        update_entries_limit: usize::try_from(int("rule.updateEntriesLimit", 20)?)
+            .map_err(|_| "-rule.updateEntriesLimit: must not be negative".to_string())?,
         max_start_delay_ms: dur("group.maxStartDelay", Duration::from_secs(300))?.as_millis(),
         external_labels,
         external_url: p.value("external.url").map(str::to_string),

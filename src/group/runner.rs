@@ -6,6 +6,7 @@
 //! recording outputs and tokio's paused clock. Knows no wire formats.
 
 use super::schedule::GroupSchedule;
+use super::snapshot::{DEFAULT_UPDATE_ENTRIES, GroupSnapshot, RuleSnapshot, StateRegistry};
 use crate::config::{Group, RuleKind};
 use crate::datasource::{BoxFuture, InstantQuery, Querier, QueryError};
 use crate::rule::alerting::{AlertingRule, AlertingSettings, Outcome, Templater};
@@ -87,6 +88,8 @@ pub struct RunnerSettings {
     pub max_resolve_ms: i64,
     /// Add `alertgroup` to alert labels (off with `-disableAlertgroupLabel`).
     pub alertgroup_label: bool,
+    /// Evaluations kept per rule for the API (`-rule.updateEntriesLimit`), unless the rule sets its own.
+    pub update_entries_limit: usize,
 }
 
 impl Default for RunnerSettings {
@@ -96,6 +99,7 @@ impl Default for RunnerSettings {
             resend_delay_ms: 0,
             max_resolve_ms: 0,
             alertgroup_label: true,
+            update_entries_limit: DEFAULT_UPDATE_ENTRIES,
         }
     }
 }
@@ -111,6 +115,10 @@ pub enum RuleState {
 #[derive(Debug, Clone, PartialEq)]
 pub struct RuleEval {
     pub rule_name: String,
+    /// Wall-clock time the rule's query was sent (milliseconds since the epoch).
+    pub started_ms: i64,
+    /// How long the query took.
+    pub duration_ms: u64,
     pub query_time_ms: i64,
     pub samples: usize,
     pub series_fetched: Option<u64>,
@@ -137,6 +145,13 @@ pub struct GroupRunner {
     templater: Arc<dyn Templater + Send + Sync>,
     clock: Arc<dyn Clock>,
     settings: RunnerSettings,
+    /// The latest evaluations of each rule, in rule order, oldest first.
+    history: Vec<std::collections::VecDeque<RuleEval>>,
+    iterations: u64,
+    missed: u64,
+    last_tick_ms: Option<i64>,
+    last_duration_ms: u64,
+    registry: Option<Arc<StateRegistry>>,
 }
 
 impl GroupRunner {
@@ -180,6 +195,7 @@ impl GroupRunner {
             })
             .collect();
         GroupRunner {
+            history: vec![std::collections::VecDeque::new(); group.rules.len()],
             group,
             schedule,
             rules,
@@ -188,20 +204,33 @@ impl GroupRunner {
             templater,
             clock,
             settings,
+            iterations: 0,
+            missed: 0,
+            last_tick_ms: None,
+            last_duration_ms: 0,
+            registry: None,
         }
+    }
+
+    /// Publishes a snapshot into `registry` now and after every evaluation.
+    pub fn with_registry(mut self, registry: Arc<StateRegistry>) -> Self {
+        registry.publish(self.snapshot());
+        self.registry = Some(registry);
+        self
     }
 
     pub fn rules(&self) -> &[RuleState] {
         &self.rules
     }
 
-    /// Runs until `shutdown` turns true, evaluating at every tick. Overrunning evaluations skip ticks; a clock that
-    /// jumps backwards restarts the schedule from the new time.
+    /// Runs until `shutdown` turns true, evaluating at every tick, and hands the runner back (with its rule state)
+    /// when it stops. Overrunning evaluations skip ticks; a clock that jumps backwards restarts the schedule from
+    /// the new time.
     pub async fn run(
         mut self,
         mut shutdown: tokio::sync::watch::Receiver<bool>,
         mut on_eval: impl FnMut(&GroupEval),
-    ) {
+    ) -> Self {
         let mut previous: Option<i64> = None;
         loop {
             let now = self.clock.now_ms();
@@ -211,15 +240,15 @@ impl GroupRunner {
             };
             let Ok(tick) = next else {
                 tracing::error!(group = %self.group.name, "no next evaluation time; the group stops");
-                return;
+                return self;
             };
             let wait = u64::try_from(tick - now).unwrap_or(0);
             tokio::select! {
                 _ = tokio::time::sleep(std::time::Duration::from_millis(wait)) => {}
-                _ = shutdown.changed() => return,
+                _ = shutdown.changed() => return self,
             }
             if *shutdown.borrow() {
-                return;
+                return self;
             }
             let missed = previous.map_or(0, |p| {
                 if tick > p {
@@ -230,7 +259,11 @@ impl GroupRunner {
             });
             let mut report = self.eval_at(tick).await;
             report.missed = missed;
+            self.missed += missed;
             on_eval(&report);
+            if let Some(registry) = &self.registry {
+                registry.publish(self.snapshot());
+            }
             previous = Some(tick);
         }
     }
@@ -238,7 +271,8 @@ impl GroupRunner {
     /// Evaluates every rule for the tick at `tick_ms`.
     pub async fn eval_at(&mut self, tick_ms: i64) -> GroupEval {
         let ts = self.schedule.query_time(tick_ms);
-        let results = self.query_all(ts).await;
+        let eval_started = std::time::Instant::now();
+        let timed = self.query_all(ts).await;
         let now = self.clock.now_ms();
         let resolve_after = self.resolve_after_ms();
         let mut report = GroupEval {
@@ -249,7 +283,7 @@ impl GroupRunner {
         };
         let mut written = Vec::new();
         let mut batches = Vec::new();
-        for (rule, result) in self.rules.iter_mut().zip(results) {
+        for (rule, (result, started_ms, duration_ms)) in self.rules.iter_mut().zip(timed) {
             let result_ref = result.as_ref().map_err(|e| e.to_string());
             let result_ref = result_ref.as_ref().map_err(String::as_str).copied();
             match rule {
@@ -267,6 +301,8 @@ impl GroupRunner {
                         .or_else(|| template_errors.first().cloned());
                     report.rules.push(RuleEval {
                         rule_name: r.settings.name.clone(),
+                        started_ms,
+                        duration_ms,
                         query_time_ms: ts,
                         samples: samples.len(),
                         series_fetched,
@@ -301,6 +337,8 @@ impl GroupRunner {
                     };
                     report.rules.push(RuleEval {
                         rule_name: r.name.clone(),
+                        started_ms,
+                        duration_ms,
                         query_time_ms: ts,
                         samples: samples.len(),
                         series_fetched,
@@ -332,7 +370,62 @@ impl GroupRunner {
                 }
             }
         }
+        self.record(&report, eval_started.elapsed());
         report
+    }
+
+    /// Keeps the evaluation for the API: per-rule history bounded by the rule's (or the process's) entry limit.
+    fn record(&mut self, report: &GroupEval, took: std::time::Duration) {
+        self.iterations += 1;
+        self.last_tick_ms = Some(report.tick_ms);
+        self.last_duration_ms = u64::try_from(took.as_millis()).unwrap_or(u64::MAX);
+        for ((history, rule), eval) in self
+            .history
+            .iter_mut()
+            .zip(&self.group.rules)
+            .zip(&report.rules)
+        {
+            let limit = rule
+                .update_entries_limit
+                .unwrap_or(self.settings.update_entries_limit)
+                .max(1);
+            while history.len() >= limit {
+                history.pop_front();
+            }
+            history.push_back(eval.clone());
+        }
+    }
+
+    /// The group's state now, for the API and for restore by a sibling.
+    pub fn snapshot(&self) -> GroupSnapshot {
+        let rules = self
+            .rules
+            .iter()
+            .zip(&self.history)
+            .enumerate()
+            .map(|(index, (state, history))| match state {
+                RuleState::Alerting(r) => RuleSnapshot {
+                    index,
+                    labels: r.settings.labels.clone(),
+                    alerts: r.alerts().cloned().collect(),
+                    history: history.iter().cloned().collect(),
+                },
+                RuleState::Recording(r) => RuleSnapshot {
+                    index,
+                    labels: r.labels.clone(),
+                    alerts: Vec::new(),
+                    history: history.iter().cloned().collect(),
+                },
+            })
+            .collect();
+        GroupSnapshot {
+            group: self.group.clone(),
+            last_tick_ms: self.last_tick_ms,
+            last_duration_ms: self.last_duration_ms,
+            iterations: self.iterations,
+            missed: self.missed,
+            rules,
+        }
     }
 
     /// `4 × max(interval, resend delay)`, capped by the maximum resolve duration when one is set.
@@ -349,20 +442,28 @@ impl GroupRunner {
         }
     }
 
-    /// Queries every rule at `ts`, at most `concurrency` at a time, results in rule order.
-    async fn query_all(&self, ts: i64) -> Vec<Result<QueryResult, QueryError>> {
+    /// Queries every rule at `ts`, at most `concurrency` at a time, results in rule order, each with the wall time
+    /// its query started and how long it took.
+    async fn query_all(&self, ts: i64) -> Vec<(Result<QueryResult, QueryError>, i64, u64)> {
         let interval_ms = self.group.interval.as_millis();
         let concurrency = self.group.concurrency.max(1);
         let exprs: Vec<&str> = self.group.rules.iter().map(|r| r.expr.as_str()).collect();
         let mut results = Vec::with_capacity(exprs.len());
         for chunk in exprs.chunks(concurrency) {
-            let futures = chunk.iter().map(|expr| {
-                self.querier.query(InstantQuery {
+            let futures = chunk.iter().map(|expr| -> BoxFuture<'_, _> {
+                let query = self.querier.query(InstantQuery {
                     expr,
                     time_ms: ts,
                     interval_ms,
                     params: &self.group.params,
                     headers: &self.group.headers,
+                });
+                Box::pin(async move {
+                    let started_ms = self.clock.now_ms();
+                    let started = std::time::Instant::now();
+                    let result = query.await;
+                    let took = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+                    (result, started_ms, took)
                 })
             });
             results.extend(join_all(futures).await);
