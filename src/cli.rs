@@ -8,6 +8,7 @@ pub mod dry_run;
 pub mod flags;
 pub mod run;
 pub mod run_flags;
+pub mod run_server;
 pub mod run_settings;
 pub mod test;
 

@@ -9,6 +9,7 @@ use crate::config::{self, Group, Severity};
 use crate::datasource::{BoxFuture, HttpQuerier};
 use crate::group::runner::{GroupRunner, NotifyBatch, Outputs, RunnerSettings, SystemClock};
 use crate::group::schedule::GroupSchedule;
+use crate::group::snapshot::StateRegistry;
 use crate::notifier::{self, AlertmanagerSettings, Notifier};
 use crate::remotewrite::{RemoteWriteHandle, RemoteWriter};
 use crate::rule::{Alert, Sample, Templater};
@@ -186,7 +187,7 @@ fn build_notifier(settings: &RunSettings, p: &ParsedFlags) -> Result<Notifier, S
 /// Where runners' results go: remote write and every Alertmanager.
 struct RuntimeOutputs {
     writer: Option<RemoteWriteHandle>,
-    notifier: Notifier,
+    notifier: Arc<Notifier>,
     source: notifier::DefaultAlertSource,
 }
 
@@ -237,7 +238,7 @@ async fn run(settings: RunSettings, parsed: &ParsedFlags) -> Result<(), String> 
         .unwrap_or_else(|| default_external_url(&settings));
     let outputs = Arc::new(RuntimeOutputs {
         writer: writer.as_ref().map(RemoteWriter::handle),
-        notifier: build_notifier(&settings, parsed)?,
+        notifier: Arc::new(build_notifier(&settings, parsed)?),
         source: notifier::DefaultAlertSource { external_url },
     });
     let templater: Arc<dyn Templater + Send + Sync> = Arc::new(
@@ -256,6 +257,33 @@ async fn run(settings: RunSettings, parsed: &ParsedFlags) -> Result<(), String> 
         update_entries_limit: settings.update_entries_limit,
     };
     let (stop, stopped) = tokio::sync::watch::channel(false);
+    let registry = Arc::new(StateRegistry::new());
+    let mut server = super::run_server::state(
+        &settings,
+        parsed,
+        registry.clone(),
+        Arc::new(outputs.source.clone()),
+        outputs.notifier.clone(),
+    );
+    if let Some(w) = &outputs.writer {
+        server
+            .metrics
+            .push(super::run_server::remotewrite_metrics(w.clone()));
+    }
+    server
+        .reload_stats
+        .record_success(chrono::Utc::now().timestamp());
+    let readiness = server.readiness.clone();
+    crate::server::process::mark_start();
+    let (addr, serving) = crate::server::bind(
+        &settings.http_listen_addr,
+        crate::server::router(server),
+        stopped.clone(),
+    )
+    .await
+    .map_err(|e| e.to_string())?;
+    tracing::info!(%addr, "http server listening");
+    let server_task = tokio::spawn(serving);
     let mut tasks = Vec::with_capacity(groups.len());
     for group in groups {
         let schedule =
@@ -270,7 +298,8 @@ async fn run(settings: RunSettings, parsed: &ParsedFlags) -> Result<(), String> 
             templater.clone(),
             Arc::new(SystemClock),
             runner_settings.clone(),
-        );
+        )
+        .with_registry(registry.clone());
         tracing::info!(group = %name, "group started");
         tasks.push(tokio::spawn(runner.run(stopped.clone(), move |eval| {
             for r in eval.rules.iter().filter(|r| r.error.is_some()) {
@@ -281,11 +310,16 @@ async fn run(settings: RunSettings, parsed: &ParsedFlags) -> Result<(), String> 
             }
         })));
     }
+    // Ready once every group runs; restoring state from a sibling will come before this.
+    readiness.set_ready(true);
     wait_for_signal().await;
     tracing::info!("stopping");
     let _ = stop.send(true);
     for t in tasks {
         let _ = t.await;
+    }
+    if let Ok(Err(e)) = server_task.await {
+        tracing::warn!("{e}");
     }
     if let Some(w) = writer {
         let report = w.shutdown(SHUTDOWN_FLUSH).await;

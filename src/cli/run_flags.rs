@@ -365,6 +365,12 @@ pub const RUN_FLAGS: &[FlagSpec] = &[
     FlagSpec::value("flagsAuthKey", "authKey required by /flags").secret(),
     FlagSpec::value("pprofAuthKey", "authKey required by /debug/pprof").secret(),
     FlagSpec::value(
+        "replica.authKey",
+        "key required by /tocsin/api/v1/state, the alert state a sibling replica restores from \
+         (authKey query parameter or Authorization: Bearer)",
+    )
+    .secret(),
+    FlagSpec::value(
         "loggerLevel",
         "minimum level logged: INFO, WARN, ERROR, FATAL or PANIC (default INFO)",
     ),

@@ -33,8 +33,25 @@ pub struct RunSettings {
     pub notifier_send_timeout: std::time::Duration,
     pub remote_write: Option<RemoteWriteSettings>,
     pub http_listen_addr: String,
+    /// `-http.pathPrefix`, normalised (`""` or `/x`).
+    pub http_path_prefix: String,
+    /// `-httpAuth.*` and the endpoint auth keys.
+    pub http_auth: crate::server::AuthSettings,
     pub logger_level: String,
     pub logger_json: bool,
+}
+
+/// The HTTP server's auth settings; empty values mean "not required", as in vmalert.
+fn http_auth(p: &ParsedFlags) -> crate::server::AuthSettings {
+    let key = |name: &str| p.value(name).filter(|v| !v.is_empty()).map(str::to_string);
+    crate::server::AuthSettings {
+        basic: key("httpAuth.username")
+            .map(|u| (u, p.value("httpAuth.password").unwrap_or("").to_string())),
+        reload_key: key("reloadAuthKey"),
+        metrics_key: key("metricsAuthKey"),
+        flags_key: key("flagsAuthKey"),
+        replica_key: key("replica.authKey"),
+    }
 }
 
 /// Resolves the command line. Errors name the flag and say what is expected.
@@ -158,6 +175,8 @@ pub fn resolve(p: &ParsedFlags) -> Result<RunSettings, String> {
         )?,
         remote_write,
         http_listen_addr: p.value("httpListenAddr").unwrap_or(":8880").to_string(),
+        http_path_prefix: crate::server::normalise_prefix(p.value("http.pathPrefix").unwrap_or("")),
+        http_auth: http_auth(p),
         logger_level: p.value("loggerLevel").unwrap_or("INFO").to_string(),
         logger_json: match p.value("loggerFormat").unwrap_or("default") {
             "default" => false,

@@ -6,7 +6,9 @@
 //! recording outputs and tokio's paused clock. Knows no wire formats.
 
 use super::schedule::GroupSchedule;
-use super::snapshot::{DEFAULT_UPDATE_ENTRIES, GroupSnapshot, RuleSnapshot, StateRegistry};
+use super::snapshot::{
+    DEFAULT_UPDATE_ENTRIES, GroupSnapshot, RECENT_DURATIONS, RuleSnapshot, StateRegistry,
+};
 use crate::config::{Group, RuleKind};
 use crate::datasource::{BoxFuture, InstantQuery, Querier, QueryError};
 use crate::rule::alerting::{AlertingRule, AlertingSettings, Outcome, Templater};
@@ -151,7 +153,19 @@ pub struct GroupRunner {
     missed: u64,
     last_tick_ms: Option<i64>,
     last_duration_ms: u64,
+    duration_sum_ms: u64,
+    recent_durations_ms: std::collections::VecDeque<u64>,
+    /// Per rule, in rule order: evaluations, failed evaluations, alerts turned firing.
+    counters: Vec<RuleCounters>,
     registry: Option<Arc<StateRegistry>>,
+}
+
+/// Counts kept per rule for `/metrics`.
+#[derive(Debug, Clone, Copy, Default)]
+struct RuleCounters {
+    evaluations: u64,
+    errors: u64,
+    fired: u64,
 }
 
 impl GroupRunner {
@@ -196,6 +210,9 @@ impl GroupRunner {
             .collect();
         GroupRunner {
             history: vec![std::collections::VecDeque::new(); group.rules.len()],
+            counters: vec![RuleCounters::default(); group.rules.len()],
+            duration_sum_ms: 0,
+            recent_durations_ms: std::collections::VecDeque::new(),
             group,
             schedule,
             rules,
@@ -283,6 +300,7 @@ impl GroupRunner {
         };
         let mut written = Vec::new();
         let mut batches = Vec::new();
+        let mut fired_now: Vec<u64> = Vec::with_capacity(self.rules.len());
         for (rule, (result, started_ms, duration_ms)) in self.rules.iter_mut().zip(timed) {
             let result_ref = result.as_ref().map_err(|e| e.to_string());
             let result_ref = result_ref.as_ref().map_err(String::as_str).copied();
@@ -294,17 +312,26 @@ impl GroupRunner {
                         template_errors,
                         series_fetched,
                     } = r.eval(ts, result_ref, self.templater.as_ref());
+                    let fired = r
+                        .alerts()
+                        .filter(|a| {
+                            a.state == crate::rule::AlertState::Firing && a.fired_at == Some(ts)
+                        })
+                        .count();
+                    fired_now.push(u64::try_from(fired).unwrap_or(u64::MAX));
                     // As vmalert: a failed evaluation sends nothing for the rule this round.
                     let failed = error.is_some();
                     let error = error
                         .map(|e| e.to_string())
                         .or_else(|| template_errors.first().cloned());
+                    // As vmalert's `lastSamples`: the series the query returned, not the ALERTS series written.
+                    let returned = result.as_ref().map_or(0, |q| q.samples.len());
                     report.rules.push(RuleEval {
                         rule_name: r.settings.name.clone(),
                         started_ms,
                         duration_ms,
                         query_time_ms: ts,
-                        samples: samples.len(),
+                        samples: returned,
                         series_fetched,
                         error,
                     });
@@ -330,6 +357,7 @@ impl GroupRunner {
                     }
                 }
                 RuleState::Recording(r) => {
+                    fired_now.push(0);
                     let series_fetched = result.as_ref().ok().and_then(|q| q.series_fetched);
                     let (samples, error) = match r.eval(ts, result_ref) {
                         Ok(s) => (s, None),
@@ -370,6 +398,15 @@ impl GroupRunner {
                 }
             }
         }
+        for (c, (eval, fired)) in self
+            .counters
+            .iter_mut()
+            .zip(report.rules.iter().zip(&fired_now))
+        {
+            c.evaluations += 1;
+            c.errors += u64::from(eval.error.is_some());
+            c.fired += fired;
+        }
         self.record(&report, eval_started.elapsed());
         report
     }
@@ -379,6 +416,11 @@ impl GroupRunner {
         self.iterations += 1;
         self.last_tick_ms = Some(report.tick_ms);
         self.last_duration_ms = u64::try_from(took.as_millis()).unwrap_or(u64::MAX);
+        self.duration_sum_ms = self.duration_sum_ms.saturating_add(self.last_duration_ms);
+        if self.recent_durations_ms.len() >= RECENT_DURATIONS {
+            self.recent_durations_ms.pop_front();
+        }
+        self.recent_durations_ms.push_back(self.last_duration_ms);
         for ((history, rule), eval) in self
             .history
             .iter_mut()
@@ -402,19 +444,26 @@ impl GroupRunner {
             .rules
             .iter()
             .zip(&self.history)
+            .zip(&self.counters)
             .enumerate()
-            .map(|(index, (state, history))| match state {
+            .map(|(index, ((state, history), c))| match state {
                 RuleState::Alerting(r) => RuleSnapshot {
                     index,
                     labels: r.settings.labels.clone(),
                     alerts: r.alerts().cloned().collect(),
                     history: history.iter().cloned().collect(),
+                    evaluations: c.evaluations,
+                    errors: c.errors,
+                    fired: c.fired,
                 },
                 RuleState::Recording(r) => RuleSnapshot {
                     index,
                     labels: r.labels.clone(),
                     alerts: Vec::new(),
                     history: history.iter().cloned().collect(),
+                    evaluations: c.evaluations,
+                    errors: c.errors,
+                    fired: 0,
                 },
             })
             .collect();
@@ -424,6 +473,8 @@ impl GroupRunner {
             last_duration_ms: self.last_duration_ms,
             iterations: self.iterations,
             missed: self.missed,
+            duration_sum_ms: self.duration_sum_ms,
+            recent_durations_ms: self.recent_durations_ms.iter().copied().collect(),
             rules,
         }
     }

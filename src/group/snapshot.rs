@@ -13,6 +13,9 @@ use std::sync::{Arc, RwLock};
 /// How many evaluations of each rule are kept by default (vmalert's `-rule.updateEntriesLimit`).
 pub const DEFAULT_UPDATE_ENTRIES: usize = 20;
 
+/// How many evaluation durations each group keeps for `vmalert_iteration_duration_seconds` quantiles.
+pub const RECENT_DURATIONS: usize = 64;
+
 /// One rule at the moment its group published.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RuleSnapshot {
@@ -22,8 +25,15 @@ pub struct RuleSnapshot {
     pub labels: Labels,
     /// Pending, firing and recently resolved alerts (alerting rules only), ordered by labels.
     pub alerts: Vec<Alert>,
-    /// The most recent evaluations, oldest first; the last one is the latest.
+    /// The most recent evaluations, oldest first; the last one is the latest. `samples` counts the series the
+    /// query returned.
     pub history: Vec<RuleEval>,
+    /// Evaluations since the group started, and how many of them failed (`vmalert_execution_total`,
+    /// `vmalert_alerting_rules_errors_total`).
+    pub evaluations: u64,
+    pub errors: u64,
+    /// Alerts that turned firing since the group started (`vmalert_alerts_fired_total`).
+    pub fired: u64,
 }
 
 impl RuleSnapshot {
@@ -44,6 +54,10 @@ pub struct GroupSnapshot {
     /// Evaluations run and ticks skipped since the group started.
     pub iterations: u64,
     pub missed: u64,
+    /// Total wall-clock time of every evaluation since the group started.
+    pub duration_sum_ms: u64,
+    /// Durations of the latest evaluations (at most [`RECENT_DURATIONS`]), oldest first, for quantiles.
+    pub recent_durations_ms: Vec<u64>,
     pub rules: Vec<RuleSnapshot>,
 }
 
@@ -113,6 +127,8 @@ mod tests {
             last_duration_ms: 0,
             iterations,
             missed: 0,
+            duration_sum_ms: 0,
+            recent_durations_ms: Vec::new(),
             rules: Vec::new(),
         }
     }
