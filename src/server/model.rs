@@ -10,11 +10,28 @@ use crate::rule::{Alert, AlertState, Labels};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
+/// Writes a float as Go's `encoding/json` does: whole numbers without a fraction (`2`, not `2.0`).
+fn go_float<S: serde::Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
+    if v.is_finite() && v.fract() == 0.0 && v.abs() < 1e15 {
+        s.serialize_i64(*v as i64)
+    } else {
+        s.serialize_f64(*v)
+    }
+}
+
+fn go_float_opt<S: serde::Serializer>(v: &Option<f64>, s: S) -> Result<S::Ok, S::Error> {
+    match v {
+        Some(v) => go_float(v, s),
+        None => s.serialize_none(),
+    }
+}
+
 /// One group (`/api/v1/rules`, `/api/v1/group`).
 #[derive(Debug, Serialize)]
 pub struct ApiGroup<'a> {
     pub name: &'a str,
     pub rules: Vec<ApiRule<'a>>,
+    #[serde(serialize_with = "go_float")]
     pub interval: f64,
     #[serde(rename = "lastEvaluation")]
     pub last_evaluation: String,
@@ -31,9 +48,15 @@ pub struct ApiGroup<'a> {
     pub notifier_headers: Vec<String>,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub labels: &'a BTreeMap<String, String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "go_float_opt"
+    )]
     pub eval_offset: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "go_float_opt"
+    )]
     pub eval_delay: Option<f64>,
 }
 
@@ -43,7 +66,9 @@ pub struct ApiRule<'a> {
     pub state: &'static str,
     pub name: &'a str,
     pub query: &'a str,
+    #[serde(serialize_with = "go_float")]
     pub duration: f64,
+    #[serde(serialize_with = "go_float")]
     pub keep_firing_for: f64,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub labels: &'a Labels,
@@ -51,7 +76,7 @@ pub struct ApiRule<'a> {
     pub annotations: Option<&'a BTreeMap<String, String>>,
     #[serde(rename = "lastError")]
     pub last_error: &'a str,
-    #[serde(rename = "evaluationTime")]
+    #[serde(rename = "evaluationTime", serialize_with = "go_float")]
     pub evaluation_time: f64,
     #[serde(rename = "lastEvaluation")]
     pub last_evaluation: String,
