@@ -8,6 +8,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod cache;
 pub mod error;
 pub mod filter;
 pub mod metrics;
@@ -56,6 +57,8 @@ pub struct ServerState {
     pub reload_stats: Arc<ReloadStats>,
     /// `/flags`: name and value (secrets already masked), in the order shown.
     pub flags: Vec<(String, String)>,
+    /// Rendered groups of the unfiltered `/api/v1/rules`.
+    pub rules_cache: cache::FragmentCache,
 }
 
 impl ServerState {
@@ -76,6 +79,7 @@ impl ServerState {
             readiness: Readiness::default(),
             reload_stats: Arc::new(ReloadStats::default()),
             flags: Vec::new(),
+            rules_cache: cache::FragmentCache::default(),
         }
     }
 

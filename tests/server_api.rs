@@ -900,3 +900,45 @@ async fn serve_binds_and_stops_on_shutdown() {
         Ok(_) => panic!("bound a taken port"),
     }
 }
+
+#[tokio::test]
+async fn a_new_snapshot_shows_at_once_despite_the_rendering_cache() {
+    let reg = registry();
+    let app = server::router(ServerState::new(reg.clone()));
+    let rules = |app: axum::Router| async move {
+        call_with(
+            app,
+            Request::get("/api/v1/rules")
+                .body(Body::empty())
+                .expect("req"),
+        )
+        .await
+        .json()
+    };
+    let first = rules(app.clone()).await;
+    assert_eq!(first["data"]["groups"][1]["rules"][0]["health"], "err");
+    assert_eq!(
+        rules(app.clone()).await,
+        first,
+        "served again from the cache"
+    );
+    // beta evaluates again, and this time Broken succeeds.
+    let beta = reg.group(22).expect("beta");
+    let mut next = (*beta).clone();
+    next.rules[0].history.push(eval("Broken", 1, None));
+    next.last_tick_ms = Some(T0 + 60_000);
+    reg.publish(next);
+    let second = rules(app.clone()).await;
+    assert_eq!(second["data"]["groups"][1]["rules"][0]["health"], "ok");
+    assert_eq!(
+        second["data"]["groups"][1]["lastEvaluation"],
+        "2026-11-25T06:10:40Z"
+    );
+    assert_eq!(second["data"]["groups"][0], first["data"]["groups"][0]);
+    // A removed group disappears.
+    reg.remove(22);
+    assert_eq!(
+        rules(app).await["data"]["groups"].as_array().map(Vec::len),
+        Some(1)
+    );
+}

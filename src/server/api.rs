@@ -5,7 +5,7 @@
 use super::ServerState;
 use super::error::{ApiError, json_bytes, json_response};
 use super::filter::{AlertsFilter, RulesFilter, extended_state};
-use super::model::{self, ApiAlert, ApiGroup, ApiRule, RenderContext};
+use super::model::{self, ApiAlert, ApiRule, RenderContext};
 use super::params::Params;
 use crate::group::snapshot::GroupSnapshot;
 use axum::extract::{RawQuery, State};
@@ -27,21 +27,9 @@ fn success<T: Serialize>(data: T) -> Response {
     }))
 }
 
-#[derive(Serialize)]
-struct GroupsData<'a> {
-    groups: Vec<ApiGroup<'a>>,
-    /// Only with `group_limit`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    page_num: Option<usize>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    total_pages: Option<usize>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    total_groups: Option<usize>,
-}
-
 /// Groups ordered as vmalert lists them: by name, then file.
-fn sorted(groups: &[Arc<GroupSnapshot>]) -> Vec<&GroupSnapshot> {
-    let mut out: Vec<&GroupSnapshot> = groups.iter().map(|g| g.as_ref()).collect();
+fn sorted(groups: &[Arc<GroupSnapshot>]) -> Vec<&Arc<GroupSnapshot>> {
+    let mut out: Vec<&Arc<GroupSnapshot>> = groups.iter().collect();
     out.sort_by(|a, b| {
         a.group
             .name
@@ -74,33 +62,42 @@ fn group_rules<'a>(
         .collect()
 }
 
-/// `GET /api/v1/rules`.
+/// `GET /api/v1/rules`. The envelope is written by hand around each group's JSON, so that the JSON of groups
+/// that did not change since the last request comes from the cache (only for the unfiltered form of each group;
+/// group-level filters and pages pick from the same cached pieces).
 pub async fn rules(
     State(s): State<Arc<ServerState>>,
     RawQuery(q): RawQuery,
 ) -> Result<Response, ApiError> {
     let f = RulesFilter::parse(&Params::parse(q.as_deref()))?;
     let snaps = s.registry.groups();
+    s.rules_cache.retain(&snaps);
     let ctx = s.render_context();
-    let mut groups = Vec::new();
+    let cacheable = !f.filters_rules() && !f.exclude_alerts && !f.extended_states;
+    let mut pieces: Vec<Arc<Vec<u8>>> = Vec::new();
     for g in sorted(&snaps) {
         if !f.group.keeps(g) {
             continue;
         }
-        let rules = group_rules(g, &f, &ctx, s.update_entries_limit);
-        if f.filters_rules() && rules.is_empty() {
-            continue;
+        let render = || {
+            let rules = group_rules(g, &f, &ctx, s.update_entries_limit);
+            if f.filters_rules() && rules.is_empty() {
+                return Vec::new();
+            }
+            json_bytes(&model::group_to_api(g, rules))
+        };
+        let piece = if cacheable {
+            s.rules_cache.get_or_render(g, render)
+        } else {
+            Arc::new(render())
+        };
+        if !piece.is_empty() {
+            pieces.push(piece);
         }
-        groups.push(model::group_to_api(g, rules));
     }
-    let mut data = GroupsData {
-        groups,
-        page_num: None,
-        total_pages: None,
-        total_groups: None,
-    };
+    let mut page = None;
     if let Some(limit) = f.group_limit {
-        let total = data.groups.len();
+        let total = pieces.len();
         let pages = total.div_ceil(limit);
         if f.page_num > pages.max(1) {
             return Err(ApiError::bad_param(
@@ -109,12 +106,27 @@ pub async fn rules(
             ));
         }
         let start = (f.page_num - 1) * limit;
-        data.groups = data.groups.into_iter().skip(start).take(limit).collect();
-        data.page_num = Some(f.page_num);
-        data.total_pages = Some(pages);
-        data.total_groups = Some(total);
+        pieces = pieces.into_iter().skip(start).take(limit).collect();
+        page = Some(format!(
+            r#","page_num":{},"total_pages":{pages},"total_groups":{total}"#,
+            f.page_num
+        ));
     }
-    Ok(success(data))
+    let size: usize = pieces.iter().map(|p| p.len() + 1).sum();
+    let mut body = Vec::with_capacity(size + 128);
+    body.extend_from_slice(br#"{"status":"success","data":{"groups":["#);
+    for (i, p) in pieces.iter().enumerate() {
+        if i > 0 {
+            body.push(b',');
+        }
+        body.extend_from_slice(p);
+    }
+    body.push(b']');
+    if let Some(page) = page {
+        body.extend_from_slice(page.as_bytes());
+    }
+    body.extend_from_slice(b"}}");
+    Ok(json_response(body))
 }
 
 #[derive(Serialize)]
