@@ -148,7 +148,8 @@ pub fn router(state: ServerState) -> Router {
         .merge(ops_routes())
         .with_state(state.clone())
         .merge(ui_routes(&state))
-        .fallback(ops::not_found);
+        .fallback(ops::not_found)
+        .method_not_allowed_fallback(ops::method_not_allowed);
     let app = if state.path_prefix.is_empty() {
         inner
     } else {

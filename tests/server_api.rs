@@ -482,6 +482,16 @@ async fn bad_parameters_are_400_naming_the_parameter() {
 }
 
 #[tokio::test]
+async fn a_wrong_method_is_a_json_405() {
+    let req = Request::post("/api/v1/rules")
+        .body(Body::empty())
+        .expect("request");
+    let r = call_with(server::router(state()), req).await;
+    assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(r.json()["status"], "error");
+}
+
+#[tokio::test]
 async fn unknown_ids_are_404() {
     for path in [
         "/api/v1/alert?group_id=99&alert_id=9",

@@ -413,7 +413,7 @@ mod tests {
         for f in RUN_FLAGS {
             let credential = f.name.ends_with(".password")
                 || f.name.ends_with(".bearerToken")
-                || f.name.ends_with("AuthKey")
+                || f.name.to_ascii_lowercase().ends_with("authkey")
                 || f.name.ends_with(".headers");
             assert_eq!(credential, f.secret, "-{} secret marking", f.name);
         }

@@ -19,6 +19,9 @@ pub enum ApiError {
     /// An auth key missing or wrong.
     #[error("the given authKey is invalid for {0}")]
     BadAuthKey(String),
+    /// The path exists, the method does not.
+    #[error("method not allowed")]
+    MethodNotAllowed,
     /// The operation cannot run now (no reload manager, not ready).
     #[error("{0}")]
     Unavailable(String),
@@ -39,6 +42,7 @@ impl ApiError {
         match self {
             ApiError::BadParam { .. } => StatusCode::BAD_REQUEST,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Unauthorized | ApiError::BadAuthKey(_) => StatusCode::UNAUTHORIZED,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -50,6 +54,7 @@ impl ApiError {
         match self {
             ApiError::BadParam { .. } => "bad_data",
             ApiError::NotFound(_) => "not_found",
+            ApiError::MethodNotAllowed => "bad_data",
             ApiError::Unauthorized | ApiError::BadAuthKey(_) => "unauthorized",
             ApiError::Unavailable(_) => "unavailable",
             ApiError::Internal(_) => "internal",

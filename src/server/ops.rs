@@ -104,3 +104,8 @@ pub async fn metrics(
 pub async fn not_found(uri: axum::http::Uri) -> ApiError {
     ApiError::NotFound(format!("unsupported path requested: {:?}", uri.path()))
 }
+
+/// A known path with a method it does not take: a 405 in the API's error shape.
+pub async fn method_not_allowed() -> ApiError {
+    ApiError::MethodNotAllowed
+}
