@@ -176,7 +176,7 @@ async fn objects_added_changed_and_deleted_reach_the_output() {
         resumed.contains(&bookmark),
         "vmrules watch resumed from {resumed:?}, bookmark was {bookmark}"
     );
-    assert!(reqs.iter().all(|q| q.query.get("watch").is_none()
+    assert!(reqs.iter().all(|q| !q.query.contains_key("watch")
         || q.query.get("allowWatchBookmarks").map(String::as_str) == Some("true")));
     api.put(vmrule("team-c", "late", json!({}), alert("l", "up")));
     wait_for(&mut rx, "an object after the reconnect", |r| {

@@ -530,30 +530,13 @@ impl FakeApi {
 }
 
 fn url_pairs(q: &str) -> Vec<(String, String)> {
-    q.split('&')
-        .filter_map(|kv| {
-            let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
-            let decode = |s: &str| {
-                let s = s.replace('+', " ");
-                let mut out = Vec::new();
-                let b = s.as_bytes();
-                let mut i = 0;
-                while i < b.len() {
-                    if b[i] == b'%' && i + 2 < b.len() {
-                        if let Ok(x) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                            out.push(x);
-                            i += 3;
-                            continue;
-                        }
-                    }
-                    out.push(b[i]);
-                    i += 1;
-                }
-                String::from_utf8_lossy(&out).to_string()
-            };
-            Some((decode(k), decode(v)))
-        })
-        .collect()
+    match reqwest::Url::parse(&format!("http://fake/?{q}")) {
+        Ok(u) => u
+            .query_pairs()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        Err(_) => Vec::new(),
+    }
 }
 
 fn json_response(status: StatusCode, body: &Value) -> Response {
