@@ -72,6 +72,43 @@ pub struct KubeRules {
     pub objects: Vec<ObjectStatus>,
 }
 
+impl KubeRules {
+    /// The rule objects' verdicts in the Prometheus text format, for `/metrics`:
+    /// `tocsin_kube_objects{kind, verdict}` counts selected objects, `tocsin_kube_object_invalid{kind, namespace,
+    /// name}` is 1 for every rejected one (so an alert can name it).
+    pub fn exposition(&self) -> String {
+        let mut counts: BTreeMap<(&str, &str), usize> = BTreeMap::new();
+        for kind in [ObjectKind::VmRule, ObjectKind::PrometheusRule] {
+            for verdict in ["ok", "invalid"] {
+                counts.insert((kind.kind(), verdict), 0);
+            }
+        }
+        let mut out = String::from(
+            "# HELP tocsin_kube_objects Selected Kubernetes rule objects by verdict.\n# TYPE tocsin_kube_objects gauge\n",
+        );
+        for o in &self.objects {
+            let verdict = if o.verdict.is_ok() { "ok" } else { "invalid" };
+            *counts.entry((o.key.kind.kind(), verdict)).or_default() += 1;
+        }
+        for ((kind, verdict), n) in &counts {
+            out.push_str(&format!(
+                "tocsin_kube_objects{{kind=\"{kind}\",verdict=\"{verdict}\"}} {n}\n"
+            ));
+        }
+        out.push_str("# HELP tocsin_kube_object_invalid 1 for each rejected Kubernetes rule object.\n# TYPE tocsin_kube_object_invalid gauge\n");
+        for o in self.objects.iter().filter(|o| !o.verdict.is_ok()) {
+            // Kubernetes names and namespaces are DNS labels: nothing to escape.
+            out.push_str(&format!(
+                "tocsin_kube_object_invalid{{kind=\"{}\",namespace=\"{}\",name=\"{}\"}} 1\n",
+                o.key.kind.kind(),
+                o.key.namespace,
+                o.key.name
+            ));
+        }
+        out
+    }
+}
+
 /// A conversion remembered while the object's spec is unchanged (status updates change the resource version but
 /// not the spec).
 #[derive(Debug, Clone)]
@@ -308,6 +345,25 @@ mod tests {
         );
         assert!(!rules.objects[1].verdict.is_ok());
         assert_eq!(rules.objects.len(), 3);
+        let text = rules.exposition();
+        for line in [
+            "tocsin_kube_objects{kind=\"VMRule\",verdict=\"ok\"} 1",
+            "tocsin_kube_objects{kind=\"VMRule\",verdict=\"invalid\"} 1",
+            "tocsin_kube_objects{kind=\"PrometheusRule\",verdict=\"ok\"} 1",
+            "tocsin_kube_objects{kind=\"PrometheusRule\",verdict=\"invalid\"} 0",
+            "tocsin_kube_object_invalid{kind=\"VMRule\",namespace=\"b\",name=\"bad\"} 1",
+        ] {
+            assert!(
+                text.lines().any(|l| l == line),
+                "{line} missing from\n{text}"
+            );
+        }
+        assert_eq!(
+            text.lines()
+                .filter(|l| l.starts_with("tocsin_kube_object_invalid{"))
+                .count(),
+            1
+        );
     }
 
     #[test]

@@ -262,26 +262,30 @@ fn arb_selector() -> impl Strategy<Value = String> {
         prop::sample::select(vec!["team-b", ".*", "", "team-a|team-b", "up"]),
     )
         .prop_map(|(l, op, v)| format!("{l}{op}{v:?}"));
-    let group = prop::collection::vec(matcher, 0..3).prop_map(|m| m.join(", "));
+    let group = prop::collection::vec(matcher, 1..3).prop_map(|m| m.join(", "));
     (name, prop::collection::vec(group, 0..3)).prop_map(|(name, groups)| {
-        let braces = if groups.is_empty() {
-            String::new()
-        } else {
-            format!("{{{}}}", groups.join(" or "))
-        };
-        match (name, braces.is_empty()) {
-            (None, true) => r#"{__name__="up"}"#.to_string(),
-            (Some(n), _) if n == "on" || n == "offset" => format!("{{__name__={n:?}}}{braces}"),
-            (Some(n), _) => format!("{n}{braces}"),
-            (None, false) => braces,
+        let inner = groups.join(" or ");
+        match name {
+            None if groups.is_empty() => r#"{__name__="up"}"#.to_string(),
+            None => format!("{{{inner}}}"),
+            // Names that read as keywords are written as a `__name__` matcher.
+            Some(n) if n == "on" || n == "offset" => {
+                let sep = if groups.is_empty() { "" } else { ", " };
+                format!("{{__name__={n:?}{sep}{inner}}}")
+            }
+            Some(n) if groups.is_empty() => n.to_string(),
+            Some(n) => format!("{n}{{{inner}}}"),
         }
     })
 }
 
 fn arb_expr() -> impl Strategy<Value = String> {
-    arb_selector().prop_recursive(4, 24, 3, |inner| {
+    let leaf = prop_oneof![
+        arb_selector(),
+        arb_selector().prop_map(|s| format!("rate({s}[5m])")),
+    ];
+    leaf.prop_recursive(4, 24, 3, |inner| {
         prop_oneof![
-            inner.clone().prop_map(|e| format!("rate(({e})[5m])")),
             inner
                 .clone()
                 .prop_map(|e| format!("max_over_time(({e})[1h:1m])")),
@@ -313,4 +317,22 @@ proptest! {
             Err(_) => prop_assert!(parse(&expr).is_err()),
         }
     }
+}
+
+/// The generator is not vacuous: most of what it builds is valid MetricsQL, so the property above checks
+/// rewrites, not only rejections.
+#[test]
+fn generated_expressions_are_mostly_valid() {
+    use proptest::strategy::ValueTree;
+    let mut runner = proptest::test_runner::TestRunner::deterministic();
+    let strategy = arb_expr();
+    let mut valid = 0;
+    for _ in 0..200 {
+        let expr = strategy.new_tree(&mut runner).expect("tree").current();
+        valid += usize::from(parse(&expr).is_ok());
+    }
+    assert!(
+        valid >= 150,
+        "only {valid} of 200 generated expressions parse"
+    );
 }
