@@ -453,3 +453,33 @@ async fn loaded_rules_survive_an_api_outage() {
         describe(&r)
     );
 }
+
+#[tokio::test]
+async fn a_kubeconfig_names_the_server_and_the_own_namespace() {
+    let api = FakeApi::start().await;
+    seed_namespaces(&api);
+    api.put(vmrule("team-a", "r", json!({}), alert("a", "up")));
+    api.put(vmrule("team-b", "r", json!({}), alert("b", "up")));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("kubeconfig");
+    let kubeconfig = format!(
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: fake\n  cluster:\n    server: {}\n\
+         contexts:\n- name: fake\n  context:\n    cluster: fake\n    user: nobody\n    namespace: team-b\n\
+         users:\n- name: nobody\n  user: {{}}\ncurrent-context: fake\n",
+        api.url
+    );
+    std::fs::write(&path, kubeconfig).expect("write kubeconfig");
+    let mut s = settings(Selection {
+        rule_selector: Some(LabelSelector::default()),
+        namespace_selector: None,
+        ..Selection::default()
+    });
+    s.kubeconfig = Some(path);
+    let source = KubeRuleSource::connect(s).await.expect("connect");
+    let mut rx = source.subscribe();
+    let r = wait_for(&mut rx, "the context namespace's objects", |r| {
+        !r.groups.is_empty()
+    })
+    .await;
+    assert_eq!(files(&r), vec!["team-b/r#b"]);
+}

@@ -16,7 +16,7 @@ use k8s_openapi::api::core::v1::{Event, EventSource, ObjectReference};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
 use kube::api::{Patch, PatchParams, PostParams};
 use kube::{Api, Client};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
@@ -59,12 +59,14 @@ pub async fn run(client: Client, mut rx: watch::Receiver<Arc<KubeRules>>) {
                 }
             }
         }
-        written.retain(|(kind, ns, name), _| {
-            rules
-                .objects
-                .iter()
-                .any(|o| o.key.kind == *kind && o.key.namespace == *ns && o.key.name == *name)
-        });
+        // Forget deleted objects, so a re-created one is reported again.
+        let present: HashSet<(ObjectKind, &str, &str)> = rules
+            .objects
+            .iter()
+            .map(|o| (o.key.kind, o.key.namespace.as_str(), o.key.name.as_str()))
+            .collect();
+        written
+            .retain(|(kind, ns, name), _| present.contains(&(*kind, ns.as_str(), name.as_str())));
     }
 }
 
