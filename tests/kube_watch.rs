@@ -483,3 +483,25 @@ async fn a_kubeconfig_names_the_server_and_the_own_namespace() {
     .await;
     assert_eq!(files(&r), vec!["team-b/r#b"]);
 }
+
+#[tokio::test]
+async fn a_missing_crd_holds_back_nothing() {
+    let api = FakeApi::start().await;
+    seed_namespaces(&api);
+    api.hide("prometheusrules");
+    api.put(vmrule("team-a", "r", json!({}), alert("a", "up")));
+    let source = start(&api, settings(everything()));
+    let mut rx = source.subscribe();
+    let r = wait_for(&mut rx, "VMRules without the PrometheusRule CRD", |r| {
+        r.groups.len() == 1
+    })
+    .await;
+    assert_eq!(files(&r), vec!["team-a/r#a"]);
+    // Once the CRD is installed, its objects come in.
+    api.put(prometheusrule("team-b", "p", json!({}), alert("p", "up")));
+    api.show("prometheusrules");
+    wait_for(&mut rx, "the PrometheusRule after its CRD", |r| {
+        r.groups.len() == 2
+    })
+    .await;
+}

@@ -184,6 +184,7 @@ async fn watch_rules<K>(
         .backoff(backoff_policy(backoff))
         .boxed();
     let mut buffer = Vec::new();
+    let mut reported_absent = false;
     // Ends only when the catalog has gone (the source was dropped).
     while let Some(event) = stream.next().await {
         let msg = match event {
@@ -198,11 +199,25 @@ async fn watch_rules<K>(
             Ok(Event::InitDone) => Msg::Replace(kind, std::mem::take(&mut buffer)),
             Ok(Event::Apply(o)) => Msg::Apply((&o).into()),
             Ok(Event::Delete(o)) => Msg::Delete((&o).into().key),
+            Err(watcher::Error::InitialListFailed(kube::Error::Api(s))) if s.code == 404 => {
+                // The CRD is not installed: the kind has no objects (the API server deletes every object of a
+                // deleted CRD), so the other kind is not held back. Listing is retried; objects appear once the
+                // CRD does.
+                if reported_absent {
+                    continue;
+                }
+                reported_absent = true;
+                tracing::warn!(kind = %kind, "the custom resource definition is not installed; no objects of this kind until it is");
+                Msg::Replace(kind, Vec::new())
+            }
             Err(e) => {
                 tracing::warn!(kind = %kind, error = %e, "kubernetes watch failed; keeping the rules loaded and retrying");
                 continue;
             }
         };
+        if matches!(&msg, Msg::Replace(_, objects) if !objects.is_empty()) {
+            reported_absent = false;
+        }
         if tx.send(msg).await.is_err() {
             return;
         }

@@ -65,6 +65,8 @@ struct State {
     uid: u64,
     /// Watches answered with 410 Gone.
     expired: usize,
+    /// Resources answered with 404, as when their CRD is not installed.
+    hidden: Vec<String>,
 }
 
 /// A running fake API server.
@@ -246,6 +248,15 @@ impl FakeApi {
         }
     }
 
+    /// Answers 404 for a resource (its CRD is not installed) until `show`.
+    pub fn hide(&self, plural: &str) {
+        self.lock().hidden.push(plural.to_string());
+    }
+
+    pub fn show(&self, plural: &str) {
+        self.lock().hidden.retain(|p| p != plural);
+    }
+
     /// How many watches were answered with 410 Gone.
     pub fn expired_watches(&self) -> usize {
         self.lock().expired
@@ -328,6 +339,13 @@ impl FakeApi {
             let Some(rest) = path.strip_prefix(prefix) else {
                 continue;
             };
+            if self.lock().hidden.iter().any(|h| h == plural) && rest.contains(plural) {
+                return status_response(
+                    StatusCode::NOT_FOUND,
+                    "NotFound",
+                    "the server could not find the requested resource",
+                );
+            }
             let segments: Vec<&str> = rest.trim_start_matches('/').split('/').collect();
             match (method.clone(), segments.as_slice()) {
                 (Method::GET, [p]) if p == plural => {
