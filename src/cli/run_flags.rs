@@ -292,6 +292,18 @@ pub const RUN_FLAGS: &[FlagSpec] = &[
         "remoteWrite.disablePathAppend",
         "use -remoteWrite.url as is, without /api/v1/write",
     ),
+    FlagSpec::value(
+        "remoteWrite.queuePath",
+        "directory of a durable on-disk queue: samples are stored before they are sent and survive outages and restarts (default: none, an in-memory queue as vmalert)",
+    ),
+    FlagSpec::value(
+        "remoteWrite.maxDiskUsage",
+        "size bound of -remoteWrite.queuePath, e.g. 512MiB or 2GB; the oldest samples are dropped beyond it (default 1GiB)",
+    ),
+    FlagSpec::value(
+        "remoteWrite.maxRowsPerSecond",
+        "samples sent per second at most from -remoteWrite.queuePath, so a backlog does not flood the storage; 0 for no limit (default 50000)",
+    ),
     // Remote read (state restore).
     FlagSpec::value(
         "remoteRead.url",

@@ -244,6 +244,17 @@ fn remote_write_settings(p: &ParsedFlags, url: &str) -> Result<RemoteWriteSettin
         rw.retry_max_time = d;
     }
     rw.disable_path_append = p.bool("remoteWrite.disablePathAppend", false)?;
+    if let Some(path) = p.value("remoteWrite.queuePath").filter(|v| !v.is_empty()) {
+        let mut disk = remotewrite::DiskQueueSettings::new(path);
+        if let Some(v) = p.value("remoteWrite.maxDiskUsage") {
+            disk.max_bytes =
+                parse_bytes(v).map_err(|e| format!("-remoteWrite.maxDiskUsage: {e}"))?;
+        }
+        if let Some(n) = count("remoteWrite.maxRowsPerSecond")? {
+            disk.max_rows_per_second = n as u64;
+        }
+        rw.disk_queue = Some(disk);
+    }
     let secret = |name: &str, file: &str| -> Option<remotewrite::config::Secret> {
         p.value(name)
             .map(|v| remotewrite::config::Secret::Inline(v.to_string()))
@@ -291,6 +302,34 @@ fn remote_write_settings(p: &ParsedFlags, url: &str) -> Result<RemoteWriteSettin
         insecure_skip_verify: p.bool("remoteWrite.tlsInsecureSkipVerify", false)?,
     };
     Ok(rw)
+}
+
+/// A size as VictoriaMetrics' byte flags take it: a number with an optional unit, `KB`/`MB`/`GB`/`TB` (powers of
+/// 1000) or `KiB`/`MiB`/`GiB`/`TiB` (powers of 1024).
+fn parse_bytes(v: &str) -> Result<u64, String> {
+    const UNITS: [(&str, f64); 8] = [
+        ("KiB", 1024.0),
+        ("MiB", 1048576.0),
+        ("GiB", 1073741824.0),
+        ("TiB", 1099511627776.0),
+        ("KB", 1e3),
+        ("MB", 1e6),
+        ("GB", 1e9),
+        ("TB", 1e12),
+    ];
+    let (number, unit) = UNITS
+        .iter()
+        .find_map(|(u, m)| v.strip_suffix(u).map(|n| (n, *m)))
+        .unwrap_or((v, 1.0));
+    let n: f64 = number
+        .trim()
+        .parse()
+        .map_err(|_| format!("expected a size such as 1GiB or 500MB, got {v:?}"))?;
+    let bytes = n * unit;
+    if !(bytes.is_finite() && bytes >= 1.0 && bytes < u64::MAX as f64) {
+        return Err(format!("size {v:?} is out of range"));
+    }
+    Ok(bytes as u64)
 }
 
 /// vmalert's startup refusals, checked once the rules are loaded.
@@ -366,6 +405,50 @@ mod tests {
         assert!(matches!(rw.auth, remotewrite::config::Auth::Bearer(_)));
         let debug = format!("{:?}", s.datasource);
         assert!(!debug.contains("p4ss"), "secrets never print: {debug}");
+    }
+
+    #[test]
+    fn disk_queue_flags_resolve_with_documented_defaults() {
+        let rw = |extra: &[&str]| {
+            let mut args = vec!["-remoteWrite.url=http://vm"];
+            args.extend_from_slice(extra);
+            settings(&args).map(|s| s.remote_write.expect("remote write").disk_queue)
+        };
+        assert_eq!(rw(&[]).unwrap(), None, "in memory unless a path is given");
+        let d = rw(&["-remoteWrite.queuePath=/var/lib/tocsin/rw"])
+            .unwrap()
+            .unwrap();
+        assert_eq!(d.path, PathBuf::from("/var/lib/tocsin/rw"));
+        assert_eq!((d.max_bytes, d.max_rows_per_second), (1 << 30, 50_000));
+        let d = rw(&[
+            "-remoteWrite.queuePath=q",
+            "-remoteWrite.maxDiskUsage=512MiB",
+            "-remoteWrite.maxRowsPerSecond=0",
+        ])
+        .unwrap()
+        .unwrap();
+        assert_eq!((d.max_bytes, d.max_rows_per_second), (512 << 20, 0));
+        let err = rw(&["-remoteWrite.queuePath=q", "-remoteWrite.maxDiskUsage=lots"]).unwrap_err();
+        assert!(err.contains("-remoteWrite.maxDiskUsage"), "{err}");
+    }
+
+    #[test]
+    fn sizes_parse_as_victoriametrics_byte_flags() {
+        for (text, want) in [
+            ("1000", 1000),
+            ("1KB", 1000),
+            ("1.5MB", 1_500_000),
+            ("2GB", 2_000_000_000),
+            ("1KiB", 1024),
+            ("64MiB", 64 << 20),
+            ("1GiB", 1 << 30),
+            ("1TiB", 1 << 40),
+        ] {
+            assert_eq!(parse_bytes(text), Ok(want), "{text}");
+        }
+        for bad in ["", "GiB", "-1GiB", "0", "1XB", "1e30TB"] {
+            assert!(parse_bytes(bad).is_err(), "{bad:?} accepted");
+        }
     }
 
     #[test]

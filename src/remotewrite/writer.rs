@@ -345,90 +345,121 @@ impl Worker {
                 }
             }
             if let Some(batch) = self.queue.take(self.max_batch) {
-                self.deliver(batch).await;
+                self.deliver(batch, false).await;
             }
         }
-        // Shutdown: the queue is closed, so draining ends; the deadline cuts it short.
+        // Shutdown: the queue is closed, so draining ends; the deadline cuts it short, and so does a durable
+        // queue's first failure (what is left stays on disk).
         let deadline = *self.stop.borrow();
         while deadline.is_none_or(|d| Instant::now() < d) {
             let Some(batch) = self.queue.take(self.max_batch) else {
                 break;
             };
-            self.deliver(batch).await;
+            if !self.deliver(batch, true).await {
+                break;
+            }
         }
     }
 
-    /// Encodes and sends one batch, racing the shutdown deadline once there is one, and settles it.
-    async fn deliver(&mut self, batch: Batch) {
+    /// Encodes and sends one batch and settles it; false when draining should stop.
+    async fn deliver(&mut self, batch: Batch, draining: bool) -> bool {
         let rows = batch.samples.len();
         self.in_flight.fetch_add(rows as u64, Ordering::Relaxed);
-        self.send_batch(batch).await;
+        let go_on = self.send_batch(batch, draining).await;
         self.in_flight.fetch_sub(rows as u64, Ordering::Relaxed);
+        go_on
     }
 
-    async fn send_batch(&mut self, batch: Batch) {
+    /// Sends one batch. The memory queue's batch gets `send`'s bounded retries, cut at the shutdown deadline.
+    /// A durable queue's batch is retried until acknowledged; once shutdown begins it gets one last attempt
+    /// (within the deadline) and, if that fails, stays on disk.
+    async fn send_batch(&mut self, batch: Batch, mut draining: bool) -> bool {
         let rows = batch.samples.len();
         if rows == 0 {
             // Only a durable queue whose records could not be read back hands out an empty batch (counted there).
             self.queue.settle(batch.id, Outcome::Rejected);
-            return;
+            return true;
         }
         let body = match encode::encode(&batch.samples) {
             Ok(body) => body,
             Err(e) => {
                 self.give_up(batch.id, rows, Outcome::Rejected, &e.to_string());
-                return;
+                return true;
             }
         };
-        let mut stop = self.stop.clone();
         let wait = self
             .limiter
             .as_mut()
             .map_or(Duration::ZERO, |l| l.reserve(Instant::now(), rows as u64));
-        let (sender, durable) = (&self.sender, self.durable);
-        let attempt = async move {
-            if !wait.is_zero() {
-                tokio::time::sleep(wait).await;
-            }
-            if durable {
-                sender
-                    .send_until_acknowledged(&body)
-                    .await
-                    .map(|()| body.len())
-            } else {
-                sender.send(&body).await.map(|()| body.len())
-            }
-        };
-        let outcome = tokio::select! {
-            result = attempt => Some(result),
-            _ = reached_deadline(&mut stop) => None,
-        };
-        match outcome {
-            Some(Ok(bytes)) => {
-                RemoteWriteStats::add(&self.stats.sent_rows, rows);
-                RemoteWriteStats::add(&self.stats.sent_bytes, bytes);
-                self.queue.settle(batch.id, Outcome::Delivered);
-            }
-            Some(Err(e)) => {
-                let why = if e.is_retryable() {
-                    format!("retries exhausted (-remoteWrite.retryMaxTime): {e}")
-                } else {
-                    format!("not retryable: {e}")
+        // At most two turns: the second only for a durable batch interrupted by the start of shutdown.
+        for _ in 0..2 {
+            let mut stop = self.stop.clone();
+            let (sender, durable, body) = (&self.sender, self.durable, &body);
+            let attempt = async move {
+                if !wait.is_zero() && !draining {
+                    tokio::time::sleep(wait).await;
+                }
+                let sent = match (durable, draining) {
+                    (true, false) => sender.send_until_acknowledged(body).await,
+                    (true, true) => sender.send_once(body).await,
+                    (false, _) => sender.send(body).await,
                 };
-                self.give_up(batch.id, rows, Outcome::Rejected, &why);
+                sent.map(|()| body.len())
+            };
+            let cut = async move {
+                if durable && !draining {
+                    stop_requested(&mut stop).await;
+                } else {
+                    reached_deadline(&mut stop).await;
+                }
+            };
+            let outcome = tokio::select! {
+                result = attempt => Some(result),
+                _ = cut => None,
+            };
+            match outcome {
+                Some(Ok(bytes)) => {
+                    RemoteWriteStats::add(&self.stats.sent_rows, rows);
+                    RemoteWriteStats::add(&self.stats.sent_bytes, bytes);
+                    self.queue.settle(batch.id, Outcome::Delivered);
+                    return true;
+                }
+                Some(Err(e)) if self.durable && e.is_retryable() => {
+                    tracing::info!(endpoint = %self.sender.endpoint(), rows, error = %e,
+                        "remote write still failing at shutdown; unsent batches stay in the disk queue");
+                    self.queue.settle(batch.id, Outcome::Abandoned);
+                    return false;
+                }
+                Some(Err(e)) => {
+                    let why = if e.is_retryable() {
+                        format!("retries exhausted (-remoteWrite.retryMaxTime): {e}")
+                    } else {
+                        format!("not retryable: {e}")
+                    };
+                    self.give_up(batch.id, rows, Outcome::Rejected, &why);
+                    return true;
+                }
+                None if self.durable && !draining => draining = true,
+                None if self.durable => {
+                    tracing::info!(endpoint = %self.sender.endpoint(), rows,
+                        "remote-write batch not sent before the shutdown deadline; it stays in the disk queue");
+                    self.queue.settle(batch.id, Outcome::Abandoned);
+                    return false;
+                }
+                None => {
+                    self.give_up(
+                        batch.id,
+                        rows,
+                        Outcome::Abandoned,
+                        "shutdown deadline passed",
+                    );
+                    return true;
+                }
             }
-            None if self.durable => {
-                tracing::info!(endpoint = %self.sender.endpoint(), rows,
-                    "remote-write batch not sent before the shutdown deadline; it stays in the disk queue");
-                self.queue.settle(batch.id, Outcome::Abandoned);
-            }
-            None => self.give_up(
-                batch.id,
-                rows,
-                Outcome::Abandoned,
-                "shutdown deadline passed",
-            ),
         }
+        // Reached only if a durable batch saw shutdown start twice, which cannot happen: keep it.
+        self.queue.settle(batch.id, Outcome::Abandoned);
+        false
     }
 
     fn give_up(&self, id: u64, rows: usize, outcome: Outcome, why: &str) {
@@ -436,6 +467,19 @@ impl Worker {
         RemoteWriteStats::add(&self.stats.errors, 1);
         tracing::error!(endpoint = %self.sender.endpoint(), rows, reason = %why, "dropping remote-write batch");
         self.queue.settle(id, outcome);
+    }
+}
+
+/// Resolves as soon as shutdown has begun; pending forever otherwise.
+async fn stop_requested(stop: &mut watch::Receiver<Option<Instant>>) {
+    // Each turn waits for a change of the stop value; it changes once (None -> Some).
+    loop {
+        if stop.borrow_and_update().is_some() {
+            return;
+        }
+        if stop.changed().await.is_err() {
+            std::future::pending::<()>().await;
+        }
     }
 }
 
