@@ -30,7 +30,7 @@ use segment::START;
 pub use segment::SegmentError;
 use std::collections::VecDeque;
 use std::fs::File;
-use std::io::Write;
+use std::io::{Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -298,15 +298,17 @@ impl DiskQueue {
                 ),
             });
         }
-        self.make_room(st, len)?;
         let last = st.last();
         if last.bytes > START && last.bytes + len > self.limits.segment_bytes {
             self.rotate(st)?;
         }
+        self.make_room(st, len)?;
         if let Err(e) = st.active.write_all(bytes) {
-            // Undo a partial write so the segment ends at a record boundary; the next open would cut it anyway.
+            // Undo a partial write so the segment ends at a record boundary (the next open would cut it anyway),
+            // and put the file position back there so the next record does not leave a hole.
             let end = st.last().bytes;
             let _ = st.active.set_len(end);
+            let _ = st.active.seek(SeekFrom::Start(end));
             return Err(DropReason::Storage {
                 reason: format!("cannot write {}: {e}", self.dir.display()),
             });

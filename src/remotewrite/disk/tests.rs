@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::rule::labels::from_pairs;
-use std::io::{Seek, SeekFrom};
+use std::io::{Seek, SeekFrom, Write};
 
 fn sample(i: u64) -> Sample {
     Sample {
@@ -360,4 +360,26 @@ fn segment_size_follows_the_disk_bound() {
     assert_eq!(DiskLimits::new(8 << 20, 10).segment_bytes, 1 << 20);
     assert_eq!(DiskLimits::new(1000, 10).segment_bytes, 4096);
     assert_eq!(DiskLimits::new(1000, 0).record_rows, 1);
+}
+
+#[test]
+fn a_foreign_file_named_like_a_segment_stops_the_open_with_its_path() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(segment::path(dir.path(), 3), b"not a queue segment").unwrap();
+    let err = DiskQueue::open(dir.path(), limits(1 << 20, 1 << 20), Arc::default()).unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains("00000000000000000003.seg") && text.contains("not a tocsin"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_segment_torn_while_being_created_becomes_an_empty_one() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(segment::path(dir.path(), 1), &segment::MAGIC[..3]).unwrap();
+    let (q, stats) = open(dir.path(), limits(1 << 20, 1 << 20));
+    assert_eq!(stats.snapshot().disk_truncated_bytes, 3);
+    q.push(range(0, 2)).unwrap();
+    assert_eq!(drain(&q, 10), vec![0, 1]);
 }
