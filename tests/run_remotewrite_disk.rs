@@ -134,7 +134,7 @@ async fn no_recording_sample_is_lost_through_an_outage_and_a_sigkill() {
     );
     let outage: Vec<&i64> = have.range(closed_at + INTERVAL_MS..opened_at).collect();
     assert!(
-        outage.len() >= 7,
+        outage.len() >= 5,
         "samples evaluated during the outage by both processes reached VM: {outage:?}"
     );
     let second_first = *have.range(killed_at..).next().expect("tocsin-2 samples");
