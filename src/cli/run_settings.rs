@@ -128,6 +128,12 @@ pub fn resolve(p: &ParsedFlags) -> Result<RunSettings, String> {
         None | Some("") => None,
         Some(url) => Some(remote_write_settings(p, url)?),
     };
+    if remote_write.is_none()
+        && p.value("remoteWrite.queuePath")
+            .is_some_and(|v| !v.is_empty())
+    {
+        return Err("-remoteWrite.queuePath is set but -remoteWrite.url is not: there is nothing to queue for".into());
+    }
 
     let settings = RunSettings {
         rule_patterns: p.list("rule"),
@@ -430,6 +436,8 @@ mod tests {
         assert_eq!((d.max_bytes, d.max_rows_per_second), (512 << 20, 0));
         let err = rw(&["-remoteWrite.queuePath=q", "-remoteWrite.maxDiskUsage=lots"]).unwrap_err();
         assert!(err.contains("-remoteWrite.maxDiskUsage"), "{err}");
+        let err = settings(&["-remoteWrite.queuePath=q"]).unwrap_err();
+        assert!(err.contains("-remoteWrite.url"), "{err}");
     }
 
     #[test]
