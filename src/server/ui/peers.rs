@@ -120,27 +120,47 @@ pub struct PeerDeliveriesView {
 #[derive(Debug, Serialize)]
 pub struct DeliveriesView {
     pub peers: Vec<PeerDeliveriesView>,
-    /// Alerts some peer has and another has not (by label set).
-    pub differing: Vec<String>,
+    /// Alerts the peers do not agree on: missing on some, or firing on one and resolved on another.
+    pub differing: Vec<Difference>,
     pub differing_count: usize,
+}
+
+/// One alert the peers disagree on.
+#[derive(Debug, Serialize)]
+pub struct Difference {
+    /// The label set, `{a="b", …}`.
+    pub labels: String,
+    /// `url: firing`, `url: resolved` or `url: missing`, one per peer.
+    pub states: Vec<String>,
 }
 
 pub fn deliveries_view(peers: Vec<PeerDeliveries>, now_ms: i64) -> DeliveriesView {
     let label_set = |l: &Labels| {
-        l.iter()
-            .map(|(k, v)| format!("{k}={v:?}"))
-            .collect::<Vec<_>>()
-            .join(", ")
+        let inner: Vec<String> = l.iter().map(|(k, v)| format!("{k}={v:?}")).collect();
+        format!("{{{}}}", inner.join(", "))
     };
-    let sets: Vec<std::collections::BTreeSet<String>> = peers
-        .iter()
-        .map(|p| p.alerts.iter().map(|a| label_set(&a.labels)).collect())
-        .collect();
-    let all: std::collections::BTreeSet<&String> = sets.iter().flatten().collect();
-    let differing: Vec<String> = all
+    // label set -> state on each peer (None: the peer does not hold it).
+    let mut seen: std::collections::BTreeMap<String, Vec<Option<&'static str>>> =
+        std::collections::BTreeMap::new();
+    for (i, p) in peers.iter().enumerate() {
+        for a in &p.alerts {
+            let states = seen
+                .entry(label_set(&a.labels))
+                .or_insert_with(|| vec![None; peers.len()]);
+            states[i] = Some(if a.resolved { "resolved" } else { "firing" });
+        }
+    }
+    let differing: Vec<Difference> = seen
         .into_iter()
-        .filter(|s| sets.iter().any(|set| !set.contains(*s)))
-        .map(|s| format!("{{{s}}}"))
+        .filter(|(_, states)| states.iter().any(|s| *s != states[0]))
+        .map(|(labels, states)| Difference {
+            labels,
+            states: peers
+                .iter()
+                .zip(states)
+                .map(|(p, s)| format!("{}: {}", p.url, s.unwrap_or("missing")))
+                .collect(),
+        })
         .collect();
     let peers = peers
         .into_iter()

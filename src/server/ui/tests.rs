@@ -286,7 +286,10 @@ async fn alerts_page_lists_firing_then_pending_with_escaped_labels() {
     assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;&quot;&#39;&amp;"));
     assert!(html.contains("db-1 is down"), "annotations shown");
     assert!(html.contains("10m ago"), "activeAt relative");
-    assert!(html.contains("<code>0.5</code>"), "value Go-formatted");
+    assert!(
+        html.contains("<code class=\"num\">0.5</code>"),
+        "value Go-formatted"
+    );
     let firing = html
         .find("<span class=\"badge firing\">firing</span>")
         .expect("firing row");
@@ -428,6 +431,9 @@ async fn peers_page_shows_what_each_peer_received_and_where_they_differ() {
     assert_eq!(status, StatusCode::OK);
     assert!(!html.contains("<script>"));
     assert!(html.contains("Peers disagree"));
+    assert!(html.contains(
+        "http://am-0:9093: resolved</span> · <span class=\"muted\">http://am-1:9093: missing"
+    ));
     assert!(html.contains("1 firing</span> <span class=\"badge resolved\">1 resolved"));
     assert!(html.contains("1 firing</span> <span class=\"badge resolved\">0 resolved"));
     assert!(html.contains("2023-11-15 12:04:00 UTC"), "endsAt shown");
