@@ -487,3 +487,37 @@ async fn pages_reference_nothing_outside_the_page() {
         assert!(!html.contains("<link rel=\"stylesheet\""));
     }
 }
+
+#[tokio::test]
+async fn datasource_credentials_never_reach_the_rule_page() {
+    let registry = Arc::new(StateRegistry::new());
+    registry.publish(snapshot());
+    let mut ds = DatasourceSettings::new("https://vm.example/prometheus");
+    ds.basic_auth = Some(crate::datasource::BasicAuth {
+        username: "alice".into(),
+        password: Some(Secret::new("pw-basic-1")),
+        ..Default::default()
+    });
+    let bearer = DatasourceSettings {
+        bearer: Some(BearerToken::Token(Secret::new("tok-bearer-2"))),
+        ..DatasourceSettings::new("http://vm.example:8428")
+    };
+    let (gid, rid, _) = ids();
+    for settings in [ds, bearer] {
+        let s = UiState::new(registry.clone(), "")
+            .expect("templates")
+            .with_datasource(&settings);
+        // The UI keeps no copy of the secret itself.
+        let kept = s.datasource.as_deref().expect("datasource kept");
+        let basic = kept.basic_auth.as_ref().and_then(|b| b.password.as_ref());
+        assert!(basic.is_none_or(|p| p.expose() == "stripped"));
+        assert!(match &kept.bearer {
+            Some(BearerToken::Token(t)) => t.expose() == "stripped",
+            _ => true,
+        });
+        let (_, _, html) =
+            get_with(s, &format!("/vmalert/rule?group_id={gid}&rule_id={rid}")).await;
+        assert!(html.contains("Authorization: &lt;secret&gt;"), "{html}");
+        assert!(!html.contains("pw-basic-1") && !html.contains("tok-bearer-2"));
+    }
+}
