@@ -70,7 +70,8 @@ pub fn rule_view(
             keep_firing_for,
             annotations,
             ..
-        } => (keep_firing_for.go_string(), pairs(annotations)),
+        } if keep_firing_for.as_millis() > 0 => (keep_firing_for.go_string(), pairs(annotations)),
+        RuleKind::Alerting { annotations, .. } => (String::new(), pairs(annotations)),
         RuleKind::Recording { .. } => (String::new(), Vec::new()),
     };
     let last = snap.last();
