@@ -505,3 +505,28 @@ async fn a_missing_crd_holds_back_nothing() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_paged_list_loads_every_object() {
+    let api = FakeApi::start().await;
+    seed_namespaces(&api);
+    for i in 0..1100 {
+        api.put(vmrule(
+            "team-a",
+            &format!("r{i:04}"),
+            json!({}),
+            alert("a", "up"),
+        ));
+    }
+    let source = start(&api, settings(everything()));
+    let mut rx = source.subscribe();
+    let r = wait_for(&mut rx, "every page", |r| r.groups.len() == 1100).await;
+    assert_eq!(r.groups[1099].file, "team-a/r1099");
+    let reqs = api.requests();
+    let pages: Vec<_> = reqs
+        .iter()
+        .filter(|q| q.path.ends_with("/vmrules") && !q.query.contains_key("watch"))
+        .collect();
+    assert_eq!(pages.len(), 3, "{:#?}", summary(&reqs));
+    assert!(pages[1].query.contains_key("continue"));
+}
