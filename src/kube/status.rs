@@ -111,18 +111,14 @@ async fn write(client: &Client, o: &ObjectStatus) -> Result<(), kube::Error> {
 /// The Warning Event for an invalid object; its name is a function of the object and its verdict.
 pub fn event(o: &ObjectStatus) -> Event {
     let reason = o.verdict.reason();
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for part in [
+    let generation = o.generation.unwrap_or(0).to_le_bytes();
+    let hash = crate::config::identity::fnv1a(&[
         o.uid.as_bytes(),
-        &o.generation.unwrap_or(0).to_le_bytes(),
+        &[0xff],
+        &generation,
+        &[0xff],
         reason.as_bytes(),
-    ] {
-        for b in part {
-            hash ^= u64::from(*b);
-            hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
-        }
-        hash ^= 0xff;
-    }
+    ]);
     let now = Time(k8s_openapi::jiff::Timestamp::now());
     Event {
         metadata: ObjectMeta {
