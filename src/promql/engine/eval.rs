@@ -8,6 +8,7 @@ use std::time::{Duration, SystemTime};
 
 use promql_parser::parser::{AtModifier, Expr, Offset, VectorSelector};
 
+use super::regex_cache::RegexCache;
 use super::storage::SeriesSource;
 use super::value::{Sample, Series, Value};
 use super::{EngineOptions, EvalError, aggregate, binary, functions, selector, subquery};
@@ -16,6 +17,7 @@ use super::{EngineOptions, EvalError, aggregate, binary, functions, selector, su
 pub(crate) struct Evaluator<'a> {
     pub(crate) src: &'a dyn SeriesSource,
     pub(crate) opts: &'a EngineOptions,
+    pub(crate) regexes: &'a RegexCache,
     query_start: i64,
     query_end: i64,
 }
@@ -33,12 +35,14 @@ impl<'a> Evaluator<'a> {
     pub(crate) fn new(
         src: &'a dyn SeriesSource,
         opts: &'a EngineOptions,
+        regexes: &'a RegexCache,
         query_start: i64,
         query_end: i64,
     ) -> Self {
         Self {
             src,
             opts,
+            regexes,
             query_start,
             query_end,
         }
