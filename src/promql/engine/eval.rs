@@ -3,14 +3,13 @@
 //! Every node is evaluated as an instant query at `ts`; range queries and subqueries call it once per step, which is
 //! equivalent to Prometheus' step-wise range evaluation. Must not: hold state between calls or read a clock.
 
-use std::collections::HashSet;
 use std::time::{Duration, SystemTime};
 
 use promql_parser::parser::{AtModifier, Expr, Offset, VectorSelector};
 
 use super::regex_cache::RegexCache;
 use super::storage::SeriesSource;
-use super::value::{Sample, Series, Value};
+use super::value::{FastSet, Sample, Series, Value};
 use super::{EngineOptions, EvalError, aggregate, binary, functions, selector, subquery};
 
 /// One query's evaluation context: the source, the options and the query's start and end (for `@ start()/end()`).
@@ -177,7 +176,7 @@ pub(crate) fn check_unique(samples: &[Sample]) -> Result<(), EvalError> {
     if samples.len() < 2 {
         return Ok(());
     }
-    let mut seen = HashSet::with_capacity(samples.len());
+    let mut seen = FastSet::with_capacity_and_hasher(samples.len(), Default::default());
     for s in samples {
         if !seen.insert(&s.labels) {
             return Err(EvalError::DuplicateLabelset);
