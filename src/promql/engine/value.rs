@@ -20,20 +20,22 @@ pub fn is_stale_nan(v: f64) -> bool {
 }
 
 /// A label set: pairs sorted by name, names unique, no empty values (an empty value means "absent").
-/// Cloning is cheap (shared); changing a shared set copies it first.
+/// Cloning is cheap (shared); changing a shared set copies it first. Names and values are shared strings, so the
+/// copies that functions and operators make (a set without `__name__`, a matching signature) allocate one vector and
+/// no strings.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Labels(Arc<Vec<(String, String)>>);
+pub struct Labels(Arc<Vec<(Arc<str>, Arc<str>)>>);
 
 impl Labels {
     /// Builds a label set; pairs are sorted, a later duplicate name wins, empty values are dropped.
     pub fn new<K: Into<String>, V: Into<String>>(pairs: impl IntoIterator<Item = (K, V)>) -> Self {
-        let mut v: Vec<(String, String)> = pairs
+        let mut v: Vec<(Arc<str>, Arc<str>)> = pairs
             .into_iter()
-            .map(|(k, v)| (k.into(), v.into()))
+            .map(|(k, v)| (Arc::from(k.into()), Arc::from(v.into())))
             .collect();
         // Stable: among equal names the input order stays, so keeping the last of each run keeps the later one.
         v.sort_by(|a, b| a.0.cmp(&b.0));
-        let mut out: Vec<(String, String)> = Vec::with_capacity(v.len());
+        let mut out: Vec<(Arc<str>, Arc<str>)> = Vec::with_capacity(v.len());
         for pair in v {
             match out.last_mut() {
                 Some(last) if last.0 == pair.0 => *last = pair,
@@ -47,9 +49,9 @@ impl Labels {
     /// The value of `name`, if present.
     pub fn get(&self, name: &str) -> Option<&str> {
         self.0
-            .binary_search_by(|(k, _)| k.as_str().cmp(name))
+            .binary_search_by(|(k, _)| (**k).cmp(name))
             .ok()
-            .map(|i| self.0[i].1.as_str())
+            .map(|i| &*self.0[i].1)
     }
 
     /// The value of `name`, or "" when absent (PromQL treats both alike).
@@ -64,20 +66,20 @@ impl Labels {
 
     /// Sets `name` to `value`; an empty value removes the label.
     pub fn set(&mut self, name: &str, value: &str) {
-        match self.0.binary_search_by(|(k, _)| k.as_str().cmp(name)) {
+        match self.0.binary_search_by(|(k, _)| (**k).cmp(name)) {
             Ok(i) if value.is_empty() => {
                 Arc::make_mut(&mut self.0).remove(i);
             }
-            Ok(i) if self.0[i].1 == value => {}
-            Ok(i) => Arc::make_mut(&mut self.0)[i].1 = value.to_string(),
+            Ok(i) if &*self.0[i].1 == value => {}
+            Ok(i) => Arc::make_mut(&mut self.0)[i].1 = Arc::from(value),
             Err(_) if value.is_empty() => {}
-            Err(i) => Arc::make_mut(&mut self.0).insert(i, (name.to_string(), value.to_string())),
+            Err(i) => Arc::make_mut(&mut self.0).insert(i, (Arc::from(name), Arc::from(value))),
         }
     }
 
     /// Removes `name` if present.
     pub fn remove(&mut self, name: &str) {
-        if let Ok(i) = self.0.binary_search_by(|(k, _)| k.as_str().cmp(name)) {
+        if let Ok(i) = self.0.binary_search_by(|(k, _)| (**k).cmp(name)) {
             Arc::make_mut(&mut self.0).remove(i);
         }
     }
@@ -109,7 +111,7 @@ impl Labels {
 
     /// The pairs, sorted by name.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+        self.0.iter().map(|(k, v)| (&**k, &**v))
     }
 
     /// Number of labels.
