@@ -132,13 +132,18 @@ pub fn main(args: &[String], out: &mut dyn Write, err: &mut dyn Write) -> i32 {
 
 /// Runs every file, in parallel threads, returning reports in argument order.
 fn run_all(files: &[String], opts: &RunOptions) -> Vec<FileReport> {
-    let workers = std::thread::available_parallelism()
-        .map(usize::from)
-        .unwrap_or(1)
-        .clamp(1, 8)
-        .min(files.len().max(1));
+    // One file needs neither the core count (a handful of cgroup files to read) nor a thread to start and join,
+    // which are a measurable part of a one-file run.
+    let workers = if files.len() <= 1 {
+        1
+    } else {
+        std::thread::available_parallelism()
+            .map(usize::from)
+            .unwrap_or(1)
+            .clamp(1, 8)
+            .min(files.len())
+    };
     if workers <= 1 {
-        // One file (or one core): no thread to start and join, which is a measurable part of a one-file run.
         return files
             .iter()
             .map(|f| {
