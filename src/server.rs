@@ -20,12 +20,13 @@ pub mod reload;
 pub mod state_api;
 pub mod text;
 pub mod time;
+pub mod ui;
 
 pub use auth::AuthSettings;
 pub use error::ApiError;
 pub use metrics::MetricsProvider;
 pub use model::{ApiNotifier, ApiTarget};
-pub use reload::{Readiness, ReloadRequest, ReloadStats, ReloadTrigger};
+pub use reload::{Readiness, ReloadRequest, ReloadTrigger};
 
 use crate::group::snapshot::{DEFAULT_UPDATE_ENTRIES, StateRegistry};
 use crate::notifier::{AlertSource, DefaultAlertSource};
@@ -54,7 +55,8 @@ pub struct ServerState {
     /// `None` when nothing handles reloads: `/-/reload` answers 503.
     pub reload: Option<ReloadTrigger>,
     pub readiness: Readiness,
-    pub reload_stats: Arc<ReloadStats>,
+    /// The web UI (`ui::router`), merged as is; its routes carry the path prefix themselves.
+    pub ui: Option<Router>,
     /// `/flags`: name and value (secrets already masked), in the order shown.
     pub flags: Vec<(String, String)>,
     /// Rendered groups of the unfiltered `/api/v1/rules`.
@@ -77,7 +79,7 @@ impl ServerState {
             metrics: Vec::new(),
             reload: None,
             readiness: Readiness::default(),
-            reload_stats: Arc::new(ReloadStats::default()),
+            ui: None,
             flags: Vec::new(),
             rules_cache: cache::FragmentCache::default(),
         }
@@ -107,60 +109,53 @@ pub fn normalise_prefix(prefix: &str) -> String {
     }
 }
 
-/// The JSON API paths, each served bare and under `/vmalert`.
-fn api_routes() -> Router<Arc<ServerState>> {
+/// The JSON API paths, each served bare and under `/vmalert`, below `prefix`.
+fn api_routes(prefix: &str) -> Router<Arc<ServerState>> {
     let mut r = Router::new();
     for base in ["", "/vmalert"] {
+        let at = |path: &str| format!("{prefix}{base}{path}");
         r = r
-            .route(&format!("{base}/api/v1/rules"), get(api::rules))
-            .route(&format!("{base}/api/v1/alerts"), get(api::alerts))
-            .route(&format!("{base}/api/v1/alert"), get(api::alert))
-            .route(&format!("{base}/api/v1/rule"), get(api::rule))
-            .route(&format!("{base}/api/v1/group"), get(api::group))
-            .route(&format!("{base}/api/v1/notifiers"), get(api::notifiers));
+            .route(&at("/api/v1/rules"), get(api::rules))
+            .route(&at("/api/v1/alerts"), get(api::alerts))
+            .route(&at("/api/v1/alert"), get(api::alert))
+            .route(&at("/api/v1/rule"), get(api::rule))
+            .route(&at("/api/v1/group"), get(api::group))
+            .route(&at("/api/v1/notifiers"), get(api::notifiers));
     }
     r
 }
 
-/// Operational endpoints and tocsin's own API.
-fn ops_routes() -> Router<Arc<ServerState>> {
+/// Operational endpoints and tocsin's own API, below `prefix`.
+fn ops_routes(prefix: &str) -> Router<Arc<ServerState>> {
+    let at = |path: &str| format!("{prefix}{path}");
     Router::new()
-        .route("/-/reload", any(ops::reload))
-        .route("/-/healthy", get(ops::healthy))
-        .route("/-/ready", get(ops::ready))
-        .route("/health", get(ops::health))
-        .route("/flags", get(ops::flags))
-        .route("/metrics", get(ops::metrics))
-        .route("/tocsin/api/v1/state", get(api::state))
+        .route(&at("/-/reload"), any(ops::reload))
+        .route(&at("/-/healthy"), get(ops::healthy))
+        .route(&at("/-/ready"), get(ops::ready))
+        .route(&at("/health"), get(ops::health))
+        .route(&at("/flags"), get(ops::flags))
+        .route(&at("/metrics"), get(ops::metrics))
+        .route(&at("/tocsin/api/v1/state"), get(api::state))
 }
 
-/// The web UI (`/`, `/vmalert/groups`, `/vmalert/alerts`, …). The UI lives in `server::ui`, built separately;
-/// when it is there, merge `ui::router(UiState { registry, path_prefix, notifiers })` here. Until then no page
-/// is mounted and those paths answer 404.
-fn ui_routes(_state: &Arc<ServerState>) -> Router {
-    Router::new()
-}
-
-/// The whole server, without a socket.
-pub fn router(state: ServerState) -> Router {
+/// The whole server, without a socket: the API, the operational endpoints and the UI (`state.ui`, built by
+/// `ui::router` with the same prefix), behind basic auth when it is configured.
+pub fn router(mut state: ServerState) -> Router {
+    let ui = state.ui.take();
     let state = Arc::new(state);
-    let inner: Router = api_routes()
-        .merge(ops_routes())
-        .with_state(state.clone())
-        .merge(ui_routes(&state))
-        .fallback(ops::not_found)
-        .method_not_allowed_fallback(ops::method_not_allowed);
-    let app = if state.path_prefix.is_empty() {
-        inner
-    } else {
-        Router::new()
-            .nest(&state.path_prefix, inner)
-            .fallback(ops::not_found)
-    };
-    app.layer(axum::middleware::from_fn_with_state(
-        state,
-        auth::basic_auth,
-    ))
+    let prefix = state.path_prefix.clone();
+    let mut app: Router = api_routes(&prefix)
+        .merge(ops_routes(&prefix))
+        .with_state(state.clone());
+    if let Some(ui) = ui {
+        app = app.merge(ui);
+    }
+    app.fallback(ops::not_found)
+        .method_not_allowed_fallback(ops::method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(
+            state,
+            auth::basic_auth,
+        ))
 }
 
 /// A listen address as vmalert takes it: `:8880` means every interface.

@@ -789,7 +789,7 @@ async fn reload_asks_the_manager_and_reports_its_answer() {
 #[tokio::test]
 async fn metrics_page_has_vmalerts_families_with_values_from_snapshots() {
     let mut s = state();
-    s.reload_stats.record_success(1_700_000_000);
+    s.registry.reloaded(true, 1_700_000_000_000);
     s.metrics.push(Arc::new(|e: &mut server::text::Exposition| {
         e.family(
             "vmalert_alerts_sent_total",
@@ -848,7 +848,7 @@ async fn metrics_page_has_vmalerts_families_with_values_from_snapshots() {
     has("vmalert_execution_total 5");
     has("vmalert_execution_errors_total 2");
     has("vmalert_alerts_fired_total 1");
-    has("vmalert_config_last_reload_total 1");
+    has("vmalert_config_last_reload_total 0");
     has("vmalert_config_last_reload_successful 1");
     has("vmalert_config_last_reload_success_timestamp_seconds 1700000000");
     has("vmalert_alerts_sent_total{addr=\"http://am:9093\"} 4");

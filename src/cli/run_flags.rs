@@ -57,6 +57,19 @@ pub const RUN_FLAGS: &[FlagSpec] = &[
         "configCheckInterval",
         "re-read rule files this often and reload on change (default 0: off)",
     ),
+    // High availability (tocsin's own).
+    FlagSpec::value(
+        "rule.holdOnError",
+        "while a rule's queries fail, keep re-sending its firing alerts this long (default 10m; 0: as vmalert)",
+    ),
+    FlagSpec::boolean(
+        "rule.datasourceAlert",
+        "raise TocsinDatasourceUnreachable while every query of a group fails (default true)",
+    ),
+    FlagSpec::list(
+        "replica.peers",
+        "base URLs of sibling replicas to take alert state from at startup; repeatable",
+    ),
     // Labels and URLs in alerts.
     FlagSpec::list(
         "external.label",
@@ -292,6 +305,18 @@ pub const RUN_FLAGS: &[FlagSpec] = &[
         "remoteWrite.disablePathAppend",
         "use -remoteWrite.url as is, without /api/v1/write",
     ),
+    FlagSpec::value(
+        "remoteWrite.queuePath",
+        "directory of a durable on-disk queue: samples are stored before they are sent and survive outages and restarts (default: none, an in-memory queue as vmalert)",
+    ),
+    FlagSpec::value(
+        "remoteWrite.maxDiskUsage",
+        "size bound of -remoteWrite.queuePath, e.g. 512MiB or 2GB; the oldest samples are dropped beyond it (default 1GiB)",
+    ),
+    FlagSpec::value(
+        "remoteWrite.maxRowsPerSecond",
+        "samples sent per second at most from -remoteWrite.queuePath, so a backlog does not flood the storage; 0 for no limit (default 50000)",
+    ),
     // Remote read (state restore).
     FlagSpec::value(
         "remoteRead.url",
@@ -375,6 +400,67 @@ pub const RUN_FLAGS: &[FlagSpec] = &[
         "minimum level logged: INFO, WARN, ERROR, FATAL or PANIC (default INFO)",
     ),
     FlagSpec::value("loggerFormat", "log format: default (logfmt-like) or json"),
+    // Kubernetes rule objects (tocsin's own; docs/kubernetes.md).
+    FlagSpec::boolean(
+        "kube.vmrules",
+        "load VMRule objects (operator.victoriametrics.com/v1beta1) from the Kubernetes API",
+    ),
+    FlagSpec::boolean(
+        "kube.prometheusrules",
+        "load PrometheusRule objects (monitoring.coreos.com/v1) from the Kubernetes API",
+    ),
+    FlagSpec::value(
+        "kube.kubeconfig",
+        "kubeconfig file for the Kubernetes API (default: the in-cluster service account)",
+    ),
+    FlagSpec::value(
+        "kube.ruleSelector",
+        "label selector for rule objects; absent and empty (\"\") differ as in the operators",
+    ),
+    FlagSpec::value(
+        "kube.ruleNamespaceSelector",
+        "label selector for namespaces of rule objects; absent means tocsin's own namespace only",
+    ),
+    FlagSpec::boolean(
+        "kube.selectAllByDefault",
+        "with neither selector set, load every VMRule (as the VictoriaMetrics operator's selectAllByDefault)",
+    ),
+    FlagSpec::value(
+        "kube.namespace",
+        "tocsin's own namespace (default: the service account's or the kubeconfig context's)",
+    ),
+    FlagSpec::list(
+        "kube.namespaces",
+        "only load rule objects from these namespaces; repeatable and comma-separated",
+    ),
+    FlagSpec::list(
+        "kube.denyNamespaces",
+        "never load rule objects from these namespaces; repeatable and comma-separated",
+    ),
+    FlagSpec::value(
+        "kube.enforcedNamespaceLabel",
+        "label set to the object's namespace on every rule and enforced in every selector of its queries",
+    ),
+    FlagSpec::list(
+        "kube.enforcementExemptions",
+        "namespaces or namespace/name of objects exempt from tenancy enforcement and limits",
+    ),
+    FlagSpec::value(
+        "kube.maxRulesPerGroup",
+        "reject tenant objects with a group of more rules (default 0: no limit)",
+    ),
+    FlagSpec::value(
+        "kube.maxGroupsPerNamespace",
+        "reject tenant objects that bring a namespace over this many groups (default 0: no limit)",
+    ),
+    FlagSpec::value(
+        "kube.maxSeriesPerRule",
+        "highest group limit (alerts or series per rule) for tenant objects (default 0: no limit)",
+    ),
+    FlagSpec::boolean(
+        "kube.writeStatus",
+        "write VMRule status and Warning events for invalid objects (default true)",
+    ),
 ];
 
 /// The table as Markdown, for the README's flag reference.

@@ -121,8 +121,27 @@ impl RawRule {
     }
 }
 
+/// The keys a source accepts in a group and in a rule. Rule files accept [`GROUP_FIELDS`] and [`RULE_FIELDS`];
+/// Kubernetes objects accept the fields of their CRD (see `crate::kube::convert`).
+#[derive(Debug, Clone, Copy)]
+pub struct FieldSet {
+    pub group: &'static [&'static str],
+    pub rule: &'static [&'static str],
+}
+
+/// The fields of a rule file.
+pub const FILE_FIELD_SET: FieldSet = FieldSet {
+    group: GROUP_FIELDS,
+    rule: RULE_FIELDS,
+};
+
 /// Reads the groups of every document of a rule file. Problems go to `report`; what could be read is returned.
 pub fn read_groups(documents: &[Node], report: &mut Report) -> Vec<RawGroup> {
+    read_groups_with(documents, FILE_FIELD_SET, report)
+}
+
+/// [`read_groups`] accepting the keys of `fields` in groups and rules.
+pub fn read_groups_with(documents: &[Node], known: FieldSet, report: &mut Report) -> Vec<RawGroup> {
     let mut groups = Vec::new();
     for doc in documents {
         if doc.is_null() {
@@ -134,7 +153,7 @@ pub fn read_groups(documents: &[Node], report: &mut Report) -> Vec<RawGroup> {
             if key == "groups" {
                 for item in list(value, "groups", report) {
                     let index = groups.len();
-                    groups.push(read_group(item, index, report));
+                    groups.push(read_group(item, index, known, report));
                 }
             }
         }
@@ -142,7 +161,7 @@ pub fn read_groups(documents: &[Node], report: &mut Report) -> Vec<RawGroup> {
     groups
 }
 
-fn read_group(node: &Node, index: usize, report: &mut Report) -> RawGroup {
+fn read_group(node: &Node, index: usize, known: FieldSet, report: &mut Report) -> RawGroup {
     let mut g = RawGroup {
         index,
         pos: node.pos,
@@ -162,7 +181,7 @@ fn read_group(node: &Node, index: usize, report: &mut Report) -> RawGroup {
         report.group = None;
     }
     report.rule = None;
-    for (key, value) in fields(node, &path, "group", GROUP_FIELDS, report) {
+    for (key, value) in fields(node, &path, "group", known.group, report) {
         let p = format!("{path}.{key}");
         match key {
             "name" => {}
@@ -185,7 +204,7 @@ fn read_group(node: &Node, index: usize, report: &mut Report) -> RawGroup {
             "partial_response_strategy" => g.partial_response_strategy = string(value, &p, report),
             "rules" => {
                 for (i, item) in list(value, &p, report).into_iter().enumerate() {
-                    g.rules.push(read_rule(item, i, &p, report));
+                    g.rules.push(read_rule(item, i, &p, known.rule, report));
                 }
                 report.rule = None;
             }
@@ -195,7 +214,13 @@ fn read_group(node: &Node, index: usize, report: &mut Report) -> RawGroup {
     g
 }
 
-fn read_rule(node: &Node, index: usize, group_path: &str, report: &mut Report) -> RawRule {
+fn read_rule(
+    node: &Node,
+    index: usize,
+    group_path: &str,
+    known: &'static [&'static str],
+    report: &mut Report,
+) -> RawRule {
     let mut r = RawRule {
         index,
         pos: node.pos,
@@ -225,7 +250,7 @@ fn read_rule(node: &Node, index: usize, group_path: &str, report: &mut Report) -
         r.bad_fields.push("rule");
     }
     report.rule = Some(r.name().to_string());
-    for (key, value) in fields(node, &path, "rule", RULE_FIELDS, report) {
+    for (key, value) in fields(node, &path, "rule", known, report) {
         let p = format!("{path}.{key}");
         match key {
             "expr" => {

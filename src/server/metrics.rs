@@ -3,9 +3,9 @@
 //! write), and a few process metrics. Names and labels follow vmalert so its dashboards and alerts keep working;
 //! `docs/api.md` lists them. Rendering only: counters live where the events happen.
 
-use super::reload::ReloadCounts;
 use super::text::{Exposition, Kind};
 use crate::group::snapshot::GroupSnapshot;
+use crate::group::snapshot::ReloadStats;
 use crate::rule::AlertState;
 use std::sync::Arc;
 
@@ -24,7 +24,7 @@ const QUANTILES: [(f64, &str); 5] = [
 /// Renders the whole `/metrics` page.
 pub fn render(
     groups: &[Arc<GroupSnapshot>],
-    reload: ReloadCounts,
+    reload: ReloadStats,
     providers: &[MetricsProvider],
 ) -> String {
     let mut e = Exposition::new();
@@ -293,12 +293,12 @@ fn rule_metrics(e: &mut Exposition, groups: &[Arc<GroupSnapshot>]) {
     }
 }
 
-fn reload_metrics(e: &mut Exposition, r: ReloadCounts) {
+fn reload_metrics(e: &mut Exposition, r: ReloadStats) {
     let rows: [(&str, Kind, &str, f64); 4] = [
         (
             "vmalert_config_last_reload_total",
             Kind::Counter,
-            "configuration loads, the one at startup included",
+            "configuration reloads after the first load",
             r.total as f64,
         ),
         (
@@ -311,13 +311,13 @@ fn reload_metrics(e: &mut Exposition, r: ReloadCounts) {
             "vmalert_config_last_reload_successful",
             Kind::Gauge,
             "1 when the latest configuration load succeeded",
-            f64::from(u8::from(r.successful)),
+            f64::from(u8::from(r.last_successful)),
         ),
         (
             "vmalert_config_last_reload_success_timestamp_seconds",
             Kind::Gauge,
             "time of the latest successful configuration load",
-            r.success_timestamp as f64,
+            (r.last_success_ms / 1000) as f64,
         ),
     ];
     for (name, kind, help, v) in rows {

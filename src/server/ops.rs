@@ -91,7 +91,7 @@ pub async fn metrics(
     let p = Params::parse(q.as_deref());
     check_key(s.auth.metrics_key.as_deref(), &p, &headers, "/metrics")?;
     let groups = s.registry.groups();
-    let body = super::metrics::render(&groups, s.reload_stats.counts(), &s.metrics);
+    let body = super::metrics::render(&groups, s.registry.reload_stats(), &s.metrics);
     let mut r = (StatusCode::OK, body).into_response();
     r.headers_mut().insert(
         header::CONTENT_TYPE,

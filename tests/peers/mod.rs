@@ -561,7 +561,13 @@ impl Gate {
                             .unwrap_or(reqwest::Method::GET);
                         let mut rb = c.request(method, format!("{upstream}{}", req.target));
                         for (k, v) in &req.headers {
-                            if k == "content-type" {
+                            // What a query or a remote-write request needs upstream.
+                            if matches!(
+                                k.as_str(),
+                                "content-type"
+                                    | "content-encoding"
+                                    | "x-prometheus-remote-write-version"
+                            ) {
                                 rb = rb.header(k.as_str(), v.as_str());
                             }
                         }
