@@ -789,3 +789,95 @@ async fn a_restart_restores_for_state_from_remote_read() {
     );
     let _ = fired;
 }
+
+/// The HTTP server of `tocsin run`: ready once groups run; `/-/reload` (behind its key) runs the reload and answers
+/// its outcome, a bad file changing nothing and showing in `/metrics`; a good one shows in `/api/v1/rules`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http_reload_readiness_and_metrics() {
+    let vm = Vm::start(&[]).await;
+    seed_firing(&vm, 60).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let rule = |name: &str| {
+        format!(
+            "groups:\n  - name: hr\n    interval: 1s\n    rules:\n      - alert: {name}\n        expr: demo_value > 2\n"
+        )
+    };
+    let rules = peers::write_file(dir.path(), "rules.yml", &rule("First"));
+    let port = peers::free_port();
+    let mut args = base_args(&rules, &vm.url());
+    args.retain(|a| !a.starts_with("-httpListenAddr"));
+    args.push(format!("-httpListenAddr=127.0.0.1:{port}"));
+    args.push("-reloadAuthKey=rk".to_string());
+    args.push(format!(
+        "-notifier.url=http://127.0.0.1:{}",
+        peers::free_port()
+    ));
+    let mut tocsin = peers::tocsin("tocsin", &args);
+    let base = format!("http://127.0.0.1:{port}");
+    let c = peers::client();
+    let get = |path: &str| {
+        let r = c.get(format!("{base}{path}")).send();
+        async move {
+            match r.await {
+                Ok(r) => (r.status().as_u16(), r.text().await.unwrap_or_default()),
+                Err(_) => (0, String::new()),
+            }
+        }
+    };
+    poll(Duration::from_secs(15), "ready", || async {
+        (get("/-/ready").await.0 == 200).then_some(())
+    })
+    .await;
+    let names = |body: &str| -> Vec<String> {
+        let v: serde_json::Value = serde_json::from_str(body).expect("json");
+        v["data"]["groups"][0]["rules"]
+            .as_array()
+            .expect("rules")
+            .iter()
+            .map(|r| r["name"].as_str().expect("name").to_string())
+            .collect()
+    };
+    assert_eq!(names(&get("/api/v1/rules").await.1), vec!["First"]);
+
+    assert_eq!(get("/-/reload").await.0, 401, "the key is required");
+    std::fs::write(
+        &rules,
+        "groups:\n  - name: hr\n    rules:\n      - alert: X\n        expr: up\n        bogus: 1\n",
+    )
+    .expect("write");
+    let (status, body) = get("/-/reload?authKey=rk").await;
+    assert_eq!(status, 500, "{body}");
+    assert!(body.contains("bogus"), "the error names the field: {body}");
+    assert_eq!(
+        names(&get("/api/v1/rules").await.1),
+        vec!["First"],
+        "nothing changed"
+    );
+    let metrics = get("/metrics").await.1;
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l == "vmalert_config_last_reload_successful 0"),
+        "{metrics}"
+    );
+
+    std::fs::write(&rules, rule("Second")).expect("write");
+    let (status, body) = get("/-/reload?authKey=rk").await;
+    assert_eq!(status, 200, "{body}");
+    poll(Duration::from_secs(10), "new rule listed", || async {
+        (names(&get("/api/v1/rules").await.1) == vec!["Second"]).then_some(())
+    })
+    .await;
+    let metrics = get("/metrics").await.1;
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l == "vmalert_config_last_reload_successful 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("vmalert_iteration_total{group=\"hr\""),
+        "{metrics}"
+    );
+    stop_gracefully(&mut tocsin);
+}
