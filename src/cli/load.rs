@@ -10,6 +10,10 @@ use std::hash::{DefaultHasher, Hash, Hasher};
 /// Loads every rule file as vmalert does; any error stops startup, with all errors listed.
 pub fn load_rules(settings: &RunSettings) -> Result<Vec<Group>, String> {
     if settings.rule_patterns.is_empty() {
+        if settings.kube.is_some() {
+            // Rules come from Kubernetes objects only.
+            return Ok(Vec::new());
+        }
         return Err("no -rule given".to_string());
     }
     let (paths, source_errors) = files::expand_all(&settings.rule_patterns);

@@ -162,8 +162,13 @@ impl Outputs for RuntimeOutputs {
 }
 
 async fn run(settings: RunSettings, parsed: &ParsedFlags) -> Result<(), String> {
-    let groups = load::load_rules(&settings)?;
+    let mut groups = load::load_rules(&settings)?;
     run_settings::check_outputs(&settings, &groups)?;
+    let kube = start_kube(&settings).await?;
+    let mut kube_rx = kube.as_ref().map(crate::kube::KubeRuleSource::subscribe);
+    if let Some(rx) = &mut kube_rx {
+        groups.extend(kube_groups_at_start(rx).await);
+    }
     let querier = Arc::new(
         HttpQuerier::new(settings.datasource.clone()).map_err(|e| format!("datasource: {e}"))?,
     );
@@ -208,6 +213,7 @@ async fn run(settings: RunSettings, parsed: &ParsedFlags) -> Result<(), String> 
     let mut reloader = Reloader {
         fingerprint: load::fingerprint(&settings),
         templates: load::templates_fingerprint(&settings),
+        kube: kube_rx.clone(),
     };
     let mut hangup = hangup_signal();
     let check_every = u64::try_from(settings.config_check_interval_ms).unwrap_or(0);
@@ -220,6 +226,13 @@ async fn run(settings: RunSettings, parsed: &ParsedFlags) -> Result<(), String> 
             _ = &mut shutdown => break,
             _ = hangup.recv() => {
                 reloader.reload(&settings, &mut manager, &registry, &outputs.source.external_url).await;
+            }
+            changed = kube_changed(&mut kube_rx) => {
+                if changed {
+                    reloader.reload(&settings, &mut manager, &registry, &outputs.source.external_url).await;
+                } else {
+                    kube_rx = None;
+                }
             }
             _ = check.tick(), if check_every > 0 => {
                 if load::fingerprint(&settings) != reloader.fingerprint {
@@ -265,10 +278,68 @@ async fn startup_restore(settings: &RunSettings) -> Result<Restore, String> {
     })
 }
 
+/// Connects to Kubernetes when `-kube.vmrules` or `-kube.prometheusrules` is set.
+async fn start_kube(settings: &RunSettings) -> Result<Option<crate::kube::KubeRuleSource>, String> {
+    match &settings.kube {
+        Some(k) => crate::kube::KubeRuleSource::connect(k.clone())
+            .await
+            .map(Some)
+            .map_err(|e| format!("kubernetes: {e}")),
+        None => Ok(None),
+    }
+}
+
+/// How long startup waits for the first complete list of rule objects, so they start (and restore) together with
+/// the rule files; after that they arrive through a reload.
+const KUBE_START_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
+
+async fn kube_groups_at_start(
+    rx: &mut tokio::sync::watch::Receiver<Arc<crate::kube::KubeRules>>,
+) -> Vec<crate::config::Group> {
+    let ready = tokio::time::timeout(KUBE_START_WAIT, rx.wait_for(|k| k.ready)).await;
+    match ready {
+        Ok(Ok(k)) => k.groups.clone(),
+        _ => {
+            tracing::warn!(
+                "Kubernetes rule objects not listed within {KUBE_START_WAIT:?}; they start when they are"
+            );
+            Vec::new()
+        }
+    }
+}
+
+/// The groups of the latest complete Kubernetes rule set (none before the first complete list).
+fn kube_groups(
+    rx: Option<&tokio::sync::watch::Receiver<Arc<crate::kube::KubeRules>>>,
+) -> Vec<crate::config::Group> {
+    match rx {
+        Some(rx) => {
+            let k = rx.borrow().clone();
+            if k.ready {
+                k.groups.clone()
+            } else {
+                Vec::new()
+            }
+        }
+        None => Vec::new(),
+    }
+}
+
+/// Resolves when the Kubernetes rule set changed (true) or its source ended (false); never without a source.
+async fn kube_changed(
+    rx: &mut Option<tokio::sync::watch::Receiver<Arc<crate::kube::KubeRules>>>,
+) -> bool {
+    match rx {
+        Some(rx) => rx.changed().await.is_ok(),
+        None => std::future::pending().await,
+    }
+}
+
 /// What the last successful load read, to tell whether a periodic check must reload.
 struct Reloader {
     fingerprint: u64,
     templates: u64,
+    kube: Option<tokio::sync::watch::Receiver<Arc<crate::kube::KubeRules>>>,
 }
 
 impl Reloader {
@@ -284,8 +355,10 @@ impl Reloader {
         let fingerprint = load::fingerprint(settings);
         let templates = load::templates_fingerprint(settings);
         let result = async {
-            let groups = load::load_rules(settings)?;
+            let mut groups = load::load_rules(settings)?;
             run_settings::check_outputs(settings, &groups)?;
+            // Objects were validated one by one by the source; an invalid one is already left out.
+            groups.extend(kube_groups(self.kube.as_ref()));
             let templater = if templates == self.templates {
                 None
             } else {
