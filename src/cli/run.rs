@@ -154,6 +154,9 @@ async fn build_notifier(settings: &RunSettings, p: &ParsedFlags) -> Result<Notif
         let n = Notifier::empty(queue);
         let options = notifier::discovery::DiscoveryOptions {
             dns_interval: settings.dns_sd_interval,
+            suppress_duplicate_errors: p
+                .bool("notifier.suppressDuplicateTargetErrors", false)
+                .unwrap_or(false),
             ..Default::default()
         };
         let report = n

@@ -404,6 +404,19 @@ mod tests {
                 &["-notifier.url=http://a", "-notifier.blackhole"][..],
                 "mutually exclusive",
             ),
+            (
+                &["-notifier.config=n.yml", "-notifier.url=http://a"][..],
+                "-notifier.config is mutually exclusive",
+            ),
+            (
+                &["-notifier.config=n.yml", "-notifier.blackhole"][..],
+                "-notifier.config is mutually exclusive",
+            ),
+            (&["-notifier.queueSize=0"][..], "-notifier.queueSize"),
+            (
+                &["-promscrape.dnsSDCheckInterval=often"][..],
+                "-promscrape.dnsSDCheckInterval",
+            ),
             (&["-evaluationInterval=soon"][..], "-evaluationInterval"),
             (&["-loggerFormat=xml"][..], "unknown format"),
             (

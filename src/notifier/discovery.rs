@@ -30,6 +30,8 @@ pub struct DiscoveryOptions {
     pub dns_interval: Duration,
     /// Name servers to ask instead of the system's (`/etc/resolv.conf`); for tests and special setups.
     pub dns_servers: Vec<SocketAddr>,
+    /// `-notifier.suppressDuplicateTargetErrors`: duplicate targets are skipped quietly.
+    pub suppress_duplicate_errors: bool,
 }
 
 impl Default for DiscoveryOptions {
@@ -37,6 +39,7 @@ impl Default for DiscoveryOptions {
         DiscoveryOptions {
             dns_interval: DEFAULT_DNS_INTERVAL,
             dns_servers: Vec::new(),
+            suppress_duplicate_errors: false,
         }
     }
 }
@@ -332,6 +335,8 @@ impl Notifier {
             None => Vec::new(),
         };
         let report = self.apply(target_set(&cfg, &statics, &discovered))?;
+        let suppress = options.suppress_duplicate_errors;
+        report.log_duplicates(suppress);
         if let Some(resolver) = resolver {
             let notifier = self.clone();
             let interval = options.dns_interval.max(Duration::from_millis(100));
@@ -340,10 +345,12 @@ impl Notifier {
                     tokio::time::sleep(interval).await;
                     let discovered = discover(&resolver, &cfg.dns_sd_configs, &mut known).await;
                     match notifier.apply(target_set(&cfg, &statics, &discovered)) {
-                        Ok(r) if !r.added.is_empty() || !r.removed.is_empty() => {
-                            tracing::info!(added = ?r.added, removed = ?r.removed, "notifier targets changed")
+                        Ok(r) => {
+                            r.log_duplicates(suppress);
+                            if !r.added.is_empty() || !r.removed.is_empty() {
+                                tracing::info!(added = ?r.added, removed = ?r.removed, "notifier targets changed");
+                            }
                         }
-                        Ok(_) => {}
                         Err(e) => tracing::error!("cannot apply discovered notifier targets: {e}"),
                     }
                 }

@@ -56,8 +56,22 @@ pub struct ReloadReport {
     pub kept: Vec<String>,
     /// Removed peers and the alerts that were still queued for them.
     pub removed: Vec<(String, usize)>,
-    /// Targets left out because another target has the same endpoint.
+    /// Targets left out because another target has the same endpoint (the caller reports them, unless
+    /// `-notifier.suppressDuplicateTargetErrors`).
     pub duplicates: Vec<String>,
+}
+
+impl ReloadReport {
+    /// Logs every skipped duplicate target as an error (at debug level with `suppress`).
+    pub fn log_duplicates(&self, suppress: bool) {
+        for d in &self.duplicates {
+            if suppress {
+                tracing::debug!(peer = %d, "skipping duplicate notifier target with the same address");
+            } else {
+                tracing::error!(peer = %d, "skipping duplicate notifier target with the same address; check static_configs, discovery and relabel_configs");
+            }
+        }
+    }
 }
 
 /// What [`Notifier::shutdown`] could not deliver in time, per peer (redacted address, alerts).
@@ -114,10 +128,11 @@ impl Notifier {
         queue: QueueSettings,
     ) -> Result<Self, ClientError> {
         let n = Notifier::empty(queue);
-        n.apply(TargetSet {
+        let report = n.apply(TargetSet {
             targets: settings.iter().cloned().map(Target::new).collect(),
             alert_relabel: Arc::new(Relabeling::default()),
         })?;
+        report.log_duplicates(false);
         Ok(n)
     }
 
@@ -194,9 +209,6 @@ impl Notifier {
         *peers = next;
         drop(peers);
         *lock(&self.inner.alert_relabel) = set.alert_relabel;
-        for d in &report.duplicates {
-            tracing::error!(peer = %d, "skipping duplicate notifier target with the same address");
-        }
         Ok(report)
     }
 

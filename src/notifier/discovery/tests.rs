@@ -4,6 +4,7 @@
 use super::*;
 use crate::notifier::peer::QueueSettings;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 fn cfg(text: &str) -> NotifierFileConfig {
     file::parse("n.yml", text, Path::new("/etc")).unwrap_or_else(|e| panic!("{e}"))
@@ -147,21 +148,29 @@ fn answer(query: &[u8], zone: &Zone) -> Option<Vec<u8>> {
     Some(out)
 }
 
-async fn dns_server(zone: Arc<Mutex<Zone>>) -> (SocketAddr, tokio::task::JoinHandle<()>) {
+/// Serves `zone` on a UDP port; counts the SERVFAIL answers it gave.
+async fn dns_server(
+    zone: Arc<Mutex<Zone>>,
+) -> (SocketAddr, Arc<AtomicUsize>, tokio::task::JoinHandle<()>) {
     let sock = tokio::net::UdpSocket::bind("127.0.0.1:0")
         .await
         .expect("bind");
     let addr = sock.local_addr().expect("addr");
+    let failures = Arc::new(AtomicUsize::new(0));
+    let counted = failures.clone();
     let task = tokio::spawn(async move {
         let mut buf = [0u8; 1500];
         while let Ok((n, from)) = sock.recv_from(&mut buf).await {
             let z = zone.lock().expect("lock").clone();
+            if z.fail {
+                counted.fetch_add(1, Ordering::SeqCst);
+            }
             if let Some(reply) = answer(&buf[..n], &z) {
                 let _ = sock.send_to(&reply, from).await;
             }
         }
     });
-    (addr, task)
+    (addr, failures, task)
 }
 
 async fn wait_until(what: &str, mut ok: impl FnMut() -> bool) {
@@ -192,10 +201,11 @@ async fn srv_and_a_discovery_refreshes_and_keeps_targets_on_failure() {
         a: vec![("am.test".to_string(), [127, 0, 0, 7])],
         fail: false,
     }));
-    let (server, _task) = dns_server(zone.clone()).await;
+    let (server, failures, _task) = dns_server(zone.clone()).await;
     let options = DiscoveryOptions {
         dns_interval: Duration::from_millis(100),
         dns_servers: vec![server],
+        ..DiscoveryOptions::default()
     };
     let resolver = DnsResolver::new(&options.dns_servers).expect("resolver");
     let srv = resolver
@@ -244,7 +254,8 @@ dns_sd_configs:
     wait_until("am-1 removed", || addrs(&n).len() == 3).await;
     // The DNS server fails: the targets found before stay.
     zone.lock().expect("lock").fail = true;
-    tokio::time::sleep(Duration::from_millis(400)).await;
+    // Two refreshes' worth of failed lookups (two names each, retried by the resolver) have been answered.
+    wait_until("failed lookups", || failures.load(Ordering::SeqCst) >= 4).await;
     assert_eq!(addrs(&n).len(), 3);
     // Recovery with a new pod.
     {
@@ -296,4 +307,13 @@ async fn reload_from_a_file_keeps_unchanged_peers_and_rejects_bad_files() {
         "{e}"
     );
     assert_eq!(n.peers().len(), 2);
+    // The same address twice (once as a URL): the second is skipped and reported.
+    std::fs::write(
+        &path,
+        "static_configs: [{targets: [\"127.0.0.1:2\", \"http://127.0.0.1:2/api/v2/alerts\"]}]\n",
+    )
+    .expect("write");
+    let r = n.reload(&path, &options).await.expect("reload");
+    assert_eq!(r.duplicates, vec!["http://127.0.0.1:2/api/v2/alerts"]);
+    assert_eq!(n.peers().len(), 1);
 }
