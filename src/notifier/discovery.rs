@@ -193,9 +193,11 @@ impl DnsResolver {
     /// The system's resolver, or `servers` (UDP and TCP) when given.
     pub fn new(servers: &[SocketAddr]) -> Result<Self, DiscoveryError> {
         let resolver = if servers.is_empty() {
-            TokioResolver::builder_tokio()
-                .map_err(|e| DiscoveryError::Resolver(e.to_string()))?
-                .build()
+            let mut b = TokioResolver::builder_tokio()
+                .map_err(|e| DiscoveryError::Resolver(e.to_string()))?;
+            // Discovery wants fresh answers at every refresh.
+            b.options_mut().cache_size = 0;
+            b.build()
         } else {
             let mut config = ResolverConfig::from_name_servers(Vec::new());
             for s in servers {
