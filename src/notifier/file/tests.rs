@@ -1,3 +1,6 @@
+//! The `-notifier.config` reader: every supported field, vmalert's defaults, and every problem reported with its
+//! file, line, column and field path.
+
 use super::*;
 
 fn parse_ok(text: &str) -> NotifierFileConfig {
