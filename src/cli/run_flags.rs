@@ -57,6 +57,19 @@ pub const RUN_FLAGS: &[FlagSpec] = &[
         "configCheckInterval",
         "re-read rule files this often and reload on change (default 0: off)",
     ),
+    // High availability (tocsin's own).
+    FlagSpec::value(
+        "rule.holdOnError",
+        "while a rule's queries fail, keep re-sending its firing alerts this long (default 10m; 0: as vmalert)",
+    ),
+    FlagSpec::boolean(
+        "rule.datasourceAlert",
+        "raise TocsinDatasourceUnreachable while every query of a group fails (default true)",
+    ),
+    FlagSpec::list(
+        "replica.peers",
+        "base URLs of sibling replicas to take alert state from at startup; repeatable",
+    ),
     // Labels and URLs in alerts.
     FlagSpec::list(
         "external.label",

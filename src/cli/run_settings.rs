@@ -38,6 +38,18 @@ pub struct RunSettings {
     /// `-promscrape.dnsSDCheckInterval`: how often `dns_sd_configs` names are looked up again.
     pub dns_sd_interval: std::time::Duration,
     pub remote_write: Option<RemoteWriteSettings>,
+    /// `-remoteRead.url`: where alert state is read back from at startup.
+    pub remote_read: Option<ds::DatasourceSettings>,
+    /// `-remoteRead.lookback`.
+    pub remote_read_lookback_ms: i64,
+    /// `-replica.peers`: sibling replicas whose alert state a restarted replica takes over.
+    pub replica_peers: Vec<String>,
+    /// `-rule.holdOnError`.
+    pub hold_on_error_ms: i64,
+    /// `-rule.datasourceAlert`: raise `TocsinDatasourceUnreachable` while a group's queries fail.
+    pub datasource_alert: bool,
+    /// `-configCheckInterval`; 0 turns periodic re-reading off.
+    pub config_check_interval_ms: i64,
     pub http_listen_addr: String,
     pub logger_level: String,
     pub logger_json: bool,
@@ -86,7 +98,7 @@ pub fn resolve(p: &ParsedFlags) -> Result<RunSettings, String> {
     }
 
     let url = p.value("datasource.url").unwrap_or_default().to_string();
-    let mut datasource = ds::DatasourceSettings::new(url);
+    let mut datasource = query_settings(p, "datasource", url)?;
     datasource.append_type_prefix = p.bool("datasource.appendTypePrefix", false)?;
     datasource.disable_step_param = p.bool("datasource.disableStepParam", false)?;
     datasource.disable_path_append = p.bool("remoteRead.disablePathAppend", false)?;
@@ -98,37 +110,19 @@ pub fn resolve(p: &ParsedFlags) -> Result<RunSettings, String> {
     }
     datasource.round_digits = u32::try_from(int("datasource.roundDigits", 0)?)
         .map_err(|_| "-datasource.roundDigits: must not be negative".to_string())?;
-    if let Some(h) = p.value("datasource.headers") {
-        datasource.headers =
-            ds::parse_headers(h).map_err(|e| format!("-datasource.headers: {e}"))?;
-    }
-    datasource.basic_auth = datasource_basic_auth(p);
-    datasource.bearer = match (
-        p.value("datasource.bearerToken"),
-        p.value("datasource.bearerTokenFile"),
-    ) {
-        (Some(_), Some(_)) => {
-            return Err(
-                "-datasource.bearerToken and -datasource.bearerTokenFile are mutually exclusive"
-                    .into(),
-            );
-        }
-        (Some(t), None) => Some(ds::BearerToken::Token(ds::Secret::new(t))),
-        (None, Some(f)) => Some(ds::BearerToken::File(PathBuf::from(f))),
-        (None, None) => None,
-    };
-    datasource.tls = ds::TlsSettings {
-        ca_file: p.value("datasource.tlsCAFile").map(PathBuf::from),
-        cert_file: p.value("datasource.tlsCertFile").map(PathBuf::from),
-        key_file: p.value("datasource.tlsKeyFile").map(PathBuf::from),
-        server_name: p.value("datasource.tlsServerName").map(str::to_string),
-        insecure_skip_verify: p.bool("datasource.tlsInsecureSkipVerify", false)?,
-    };
     if let Some(n) = p.value("datasource.maxIdleConnections") {
         datasource.max_idle_connections = n
             .parse()
             .map_err(|_| format!("-datasource.maxIdleConnections: expected a number, got {n:?}"))?;
     }
+    let remote_read = match p.value("remoteRead.url") {
+        None | Some("") => None,
+        Some(url) => {
+            let mut rr = query_settings(p, "remoteRead", url.to_string())?;
+            rr.disable_path_append = p.bool("remoteRead.disablePathAppend", false)?;
+            Some(rr)
+        }
+    };
 
     let remote_write = match p.value("remoteWrite.url") {
         None | Some("") => None,
@@ -178,6 +172,16 @@ pub fn resolve(p: &ParsedFlags) -> Result<RunSettings, String> {
             "promscrape.dnsSDCheckInterval",
         )?,
         remote_write,
+        remote_read,
+        remote_read_lookback_ms: dur("remoteRead.lookback", Duration::from_secs(3600))?.as_millis(),
+        replica_peers: p
+            .list("replica.peers")
+            .into_iter()
+            .filter(|u| !u.is_empty())
+            .collect(),
+        hold_on_error_ms: dur("rule.holdOnError", Duration::from_secs(600))?.as_millis(),
+        datasource_alert: p.bool("rule.datasourceAlert", true)?,
+        config_check_interval_ms: dur("configCheckInterval", Duration::ZERO)?.as_millis(),
         http_listen_addr: p.value("httpListenAddr").unwrap_or(":8880").to_string(),
         logger_level: p.value("loggerLevel").unwrap_or("INFO").to_string(),
         logger_json: match p.value("loggerFormat").unwrap_or("default") {
@@ -209,10 +213,46 @@ fn to_std(d: Duration, name: &str) -> Result<std::time::Duration, String> {
         .ok_or_else(|| format!("-{name}: must not be negative"))
 }
 
-fn datasource_basic_auth(p: &ParsedFlags) -> Option<ds::BasicAuth> {
-    let username = p.value("datasource.basicAuth.username");
-    let password = p.value("datasource.basicAuth.password");
-    let password_file = p.value("datasource.basicAuth.passwordFile");
+/// The URL, headers, auth and TLS of a Prometheus-API endpoint named by flags under `prefix` (`datasource`,
+/// `remoteRead`).
+fn query_settings(
+    p: &ParsedFlags,
+    prefix: &str,
+    url: String,
+) -> Result<ds::DatasourceSettings, String> {
+    let flag = |name: &str| format!("{prefix}.{name}");
+    let mut out = ds::DatasourceSettings::new(url);
+    if let Some(h) = p.value(&flag("headers")) {
+        out.headers = ds::parse_headers(h).map_err(|e| format!("-{prefix}.headers: {e}"))?;
+    }
+    out.basic_auth = basic_auth(p, prefix);
+    out.bearer = match (
+        p.value(&flag("bearerToken")),
+        p.value(&flag("bearerTokenFile")),
+    ) {
+        (Some(_), Some(_)) => {
+            return Err(format!(
+                "-{prefix}.bearerToken and -{prefix}.bearerTokenFile are mutually exclusive"
+            ));
+        }
+        (Some(t), None) => Some(ds::BearerToken::Token(ds::Secret::new(t))),
+        (None, Some(f)) => Some(ds::BearerToken::File(PathBuf::from(f))),
+        (None, None) => None,
+    };
+    out.tls = ds::TlsSettings {
+        ca_file: p.value(&flag("tlsCAFile")).map(PathBuf::from),
+        cert_file: p.value(&flag("tlsCertFile")).map(PathBuf::from),
+        key_file: p.value(&flag("tlsKeyFile")).map(PathBuf::from),
+        server_name: p.value(&flag("tlsServerName")).map(str::to_string),
+        insecure_skip_verify: p.bool(&flag("tlsInsecureSkipVerify"), false)?,
+    };
+    Ok(out)
+}
+
+fn basic_auth(p: &ParsedFlags, prefix: &str) -> Option<ds::BasicAuth> {
+    let username = p.value(&format!("{prefix}.basicAuth.username"));
+    let password = p.value(&format!("{prefix}.basicAuth.password"));
+    let password_file = p.value(&format!("{prefix}.basicAuth.passwordFile"));
     if username.is_none() && password.is_none() && password_file.is_none() {
         return None;
     }
