@@ -13,7 +13,7 @@ use crate::group::runner::{Clock, NotifyBatch, Outputs, RunnerSettings, SystemCl
 use crate::group::snapshot::StateRegistry;
 use crate::notifier::{self, AlertmanagerSettings, Notifier};
 use crate::remotewrite::{RemoteWriteHandle, RemoteWriter};
-use crate::rule::{Alert, Sample};
+use crate::rule::Sample;
 use std::io::Write;
 use std::sync::Arc;
 
@@ -77,10 +77,34 @@ fn init_logging(settings: &RunSettings) {
     };
 }
 
-/// The notifier for the configured Alertmanagers, with per-position auth from vmalert's array flags.
-fn build_notifier(settings: &RunSettings, p: &ParsedFlags) -> Result<Notifier, String> {
+/// How long queued notifications may take to drain on shutdown.
+const NOTIFIER_DRAIN: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// The notifier for the configured Alertmanagers: `-notifier.config` (static targets and DNS discovery), or one
+/// peer per `-notifier.url` with per-position auth from vmalert's array flags.
+async fn build_notifier(settings: &RunSettings, p: &ParsedFlags) -> Result<Notifier, String> {
     if settings.notifier_blackhole {
         return Ok(Notifier::blackhole());
+    }
+    let queue = notifier::QueueSettings {
+        capacity: settings.notifier_queue_size,
+        ..notifier::QueueSettings::default()
+    };
+    if let Some(path) = &settings.notifier_config {
+        let n = Notifier::empty(queue);
+        let options = notifier::discovery::DiscoveryOptions {
+            dns_interval: settings.dns_sd_interval,
+            suppress_duplicate_errors: p
+                .bool("notifier.suppressDuplicateTargetErrors", false)
+                .unwrap_or(false),
+            ..Default::default()
+        };
+        let report = n
+            .reload(path, &options)
+            .await
+            .map_err(|e| format!("-notifier.config: {e}"))?;
+        tracing::info!(peers = ?report.added, "notifier targets from -notifier.config");
+        return Ok(n);
     }
     let at = |name: &str, i: usize| p.list(name).get(i).filter(|v| !v.is_empty()).cloned();
     let mut peers = Vec::with_capacity(settings.notifier_urls.len());
@@ -120,7 +144,7 @@ fn build_notifier(settings: &RunSettings, p: &ParsedFlags) -> Result<Notifier, S
             at("notifier.tlsInsecureSkipVerify", i).is_some_and(|v| v == "true");
         peers.push(am);
     }
-    Notifier::from_settings(&peers).map_err(|e| format!("notifier: {e}"))
+    Notifier::from_settings(&peers, queue).map_err(|e| format!("notifier: {e}"))
 }
 
 /// Where runners' results go: remote write and every Alertmanager.
@@ -144,19 +168,18 @@ impl Outputs for RuntimeOutputs {
 
     fn notify(&self, batch: NotifyBatch) -> BoxFuture<'_, bool> {
         Box::pin(async move {
-            let alerts: Vec<&Alert> = batch.alerts.iter().collect();
             let ctx = notifier::PayloadContext {
                 now_ms: batch.now_ms,
                 resolve_after_ms: batch.resolve_after_ms,
                 group_id: batch.group_id,
                 source: &self.source,
             };
-            let report = self.notifier.send(&alerts, &ctx, &batch.headers).await;
-            for e in report.errors() {
-                tracing::warn!(group = %batch.group_name, rule = %batch.rule_name, "notification failed: {e}");
+            // Queued for every peer, each with its own retrying sender: accepted means queued, not delivered.
+            let accepted = self.notifier.enqueue(&batch.alerts, &ctx, &batch.headers);
+            if !accepted {
+                tracing::warn!(group = %batch.group_name, rule = %batch.rule_name, "no notifier target to queue alerts for");
             }
-            // Marked sent only when every Alertmanager has it, so a peer that missed it gets it again.
-            report.all_ok()
+            accepted
         })
     }
 }
@@ -182,7 +205,7 @@ async fn run(settings: RunSettings, parsed: &ParsedFlags) -> Result<(), String> 
         .unwrap_or_else(|| default_external_url(&settings));
     let outputs = Arc::new(RuntimeOutputs {
         writer: writer.as_ref().map(RemoteWriter::handle),
-        notifier: build_notifier(&settings, parsed)?,
+        notifier: build_notifier(&settings, parsed).await?,
         source: notifier::DefaultAlertSource { external_url },
     });
     let registry = Arc::new(StateRegistry::new());
@@ -243,6 +266,11 @@ async fn run(settings: RunSettings, parsed: &ParsedFlags) -> Result<(), String> 
     }
     tracing::info!("stopping");
     manager.stop_all().await;
+    let left = outputs.notifier.shutdown(NOTIFIER_DRAIN).await;
+    tracing::info!(
+        undelivered = left.total(),
+        "notifier queues drained on shutdown: {left:?}"
+    );
     if let Some(w) = writer {
         let report = w.shutdown(SHUTDOWN_FLUSH).await;
         tracing::info!("remote write flushed on shutdown: {report:?}");
