@@ -85,3 +85,77 @@ async fn a_bad_notifier_config_stops_startup_with_its_position() {
         "{log}"
     );
 }
+
+/// SIGHUP re-reads `-notifier.config`: a broken file keeps the old targets (and the rules); a good one moves
+/// alerts to the new target.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sighup_reloads_the_notifier_config_and_a_broken_one_changes_nothing() {
+    let vm = Vm::start(&[]).await;
+    let first = FakeAm::start().await;
+    let second = FakeAm::start().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let rules = peers::write_file(dir.path(), "rules.yml", RULES);
+    let target =
+        |addr: std::net::SocketAddr| format!("static_configs:\n  - targets: [\"{addr}\"]\n");
+    let cfg = peers::write_file(dir.path(), "notifier.yml", &target(first.addr));
+    let args = vec![
+        "run".to_string(),
+        format!("-rule={}", rules.display()),
+        format!("-datasource.url={}", vm.url()),
+        format!("-notifier.config={}", cfg.display()),
+        "-rule.evalDelay=0s".to_string(),
+        format!("-httpListenAddr=127.0.0.1:{}", free_port()),
+    ];
+    let mut tocsin = peers::tocsin("tocsin", &args);
+    poll(
+        Duration::from_secs(20),
+        "alert at the first target",
+        || async { first.alerts().into_iter().next() },
+    )
+    .await;
+    let hup = |pid: u32| {
+        let ok = std::process::Command::new("kill")
+            .args(["-HUP", &pid.to_string()])
+            .status()
+            .expect("kill -HUP");
+        assert!(ok.success());
+    };
+    std::fs::write(
+        &cfg,
+        "static_configs:\n  - targets: [\"x\"]\n    bogus: 1\n",
+    )
+    .expect("write");
+    hup(tocsin.pid());
+    poll(Duration::from_secs(10), "bad reload logged", || async {
+        tocsin.log().contains("reload failed").then_some(())
+    })
+    .await;
+    let log = tocsin.log();
+    assert!(log.contains("notifier.yml:3"), "names file and line: {log}");
+    let before = first.alerts().len();
+    poll(
+        Duration::from_secs(10),
+        "first target still served",
+        || async { (first.alerts().len() > before).then_some(()) },
+    )
+    .await;
+
+    std::fs::write(&cfg, target(second.addr)).expect("write");
+    hup(tocsin.pid());
+    poll(
+        Duration::from_secs(10),
+        "alert at the second target",
+        || async { second.alerts().into_iter().next() },
+    )
+    .await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let settled = first.alerts().len();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(
+        first.alerts().len(),
+        settled,
+        "the old target gets nothing more"
+    );
+    let code = tocsin.terminate(Duration::from_secs(20));
+    assert_eq!(code, Some(0), "log:\n{}", tocsin.log());
+}

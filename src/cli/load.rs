@@ -1,5 +1,5 @@
 //! What `tocsin run` reads from disk, at startup and on every reload: the rule files, the `-rule.templates`
-//! files, and a fingerprint of both so `-configCheckInterval` reloads only when something changed. Reads and
+//! files, and a fingerprint of them (and of `-notifier.config`) so `-configCheckInterval` reloads only when something changed. Reads and
 //! parses; starts nothing.
 
 use super::run_settings::RunSettings;
@@ -89,6 +89,12 @@ pub fn fingerprint(settings: &RunSettings) -> u64 {
             }
         }
     }
+    if let Some(path) = &settings.notifier_config {
+        match std::fs::read(path) {
+            Ok(bytes) => bytes.hash(&mut h),
+            Err(e) => e.to_string().hash(&mut h),
+        }
+    }
     h.finish()
 }
 
@@ -97,6 +103,7 @@ pub fn fingerprint(settings: &RunSettings) -> u64 {
 pub fn templates_fingerprint(settings: &RunSettings) -> u64 {
     let only_templates = RunSettings {
         rule_patterns: Vec::new(),
+        notifier_config: None,
         ..settings.clone()
     };
     fingerprint(&only_templates)

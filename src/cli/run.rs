@@ -82,6 +82,19 @@ const NOTIFIER_DRAIN: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// The notifier for the configured Alertmanagers: `-notifier.config` (static targets and DNS discovery), or one
 /// peer per `-notifier.url` with per-position auth from vmalert's array flags.
+fn discovery_options(
+    settings: &RunSettings,
+    p: &ParsedFlags,
+) -> notifier::discovery::DiscoveryOptions {
+    notifier::discovery::DiscoveryOptions {
+        dns_interval: settings.dns_sd_interval,
+        suppress_duplicate_errors: p
+            .bool("notifier.suppressDuplicateTargetErrors", false)
+            .unwrap_or(false),
+        ..Default::default()
+    }
+}
+
 async fn build_notifier(settings: &RunSettings, p: &ParsedFlags) -> Result<Notifier, String> {
     if settings.notifier_blackhole {
         return Ok(Notifier::blackhole());
@@ -92,13 +105,7 @@ async fn build_notifier(settings: &RunSettings, p: &ParsedFlags) -> Result<Notif
     };
     if let Some(path) = &settings.notifier_config {
         let n = Notifier::empty(queue);
-        let options = notifier::discovery::DiscoveryOptions {
-            dns_interval: settings.dns_sd_interval,
-            suppress_duplicate_errors: p
-                .bool("notifier.suppressDuplicateTargetErrors", false)
-                .unwrap_or(false),
-            ..Default::default()
-        };
+        let options = discovery_options(settings, p);
         let report = n
             .reload(path, &options)
             .await
@@ -237,6 +244,7 @@ async fn run(settings: RunSettings, parsed: &ParsedFlags) -> Result<(), String> 
         fingerprint: load::fingerprint(&settings),
         templates: load::templates_fingerprint(&settings),
         kube: kube_rx.clone(),
+        discovery: discovery_options(&settings, parsed),
     };
     let mut hangup = hangup_signal();
     let check_every = u64::try_from(settings.config_check_interval_ms).unwrap_or(0);
@@ -248,18 +256,18 @@ async fn run(settings: RunSettings, parsed: &ParsedFlags) -> Result<(), String> 
         tokio::select! {
             _ = &mut shutdown => break,
             _ = hangup.recv() => {
-                reloader.reload(&settings, &mut manager, &registry, &outputs.source.external_url).await;
+                reloader.reload(&settings, &mut manager, &registry, &outputs).await;
             }
             changed = kube_changed(&mut kube_rx) => {
                 if changed {
-                    reloader.reload(&settings, &mut manager, &registry, &outputs.source.external_url).await;
+                    reloader.reload(&settings, &mut manager, &registry, &outputs).await;
                 } else {
                     kube_rx = None;
                 }
             }
             _ = check.tick(), if check_every > 0 => {
                 if load::fingerprint(&settings) != reloader.fingerprint {
-                    reloader.reload(&settings, &mut manager, &registry, &outputs.source.external_url).await;
+                    reloader.reload(&settings, &mut manager, &registry, &outputs).await;
                 }
             }
         }
@@ -368,6 +376,7 @@ struct Reloader {
     fingerprint: u64,
     templates: u64,
     kube: Option<tokio::sync::watch::Receiver<Arc<crate::kube::KubeRules>>>,
+    discovery: notifier::discovery::DiscoveryOptions,
 }
 
 impl Reloader {
@@ -378,11 +387,20 @@ impl Reloader {
         settings: &RunSettings,
         manager: &mut Manager,
         registry: &StateRegistry,
-        external_url: &str,
+        outputs: &RuntimeOutputs,
     ) {
         let fingerprint = load::fingerprint(settings);
         let templates = load::templates_fingerprint(settings);
+        let external_url = outputs.source.external_url.as_str();
         let result = async {
+            // The notifier file is parsed with the rules, so a broken one fails the whole reload.
+            let notifier_config = match &settings.notifier_config {
+                Some(path) => Some(
+                    notifier::discovery::load_file(path)
+                        .map_err(|e| format!("-notifier.config: {e}"))?,
+                ),
+                None => None,
+            };
             let mut groups = load::load_rules(settings)?;
             run_settings::check_outputs(settings, &groups)?;
             // Objects were validated one by one by the source; an invalid one is already left out.
@@ -392,7 +410,14 @@ impl Reloader {
             } else {
                 Some(build_templater(settings, external_url)?)
             };
-            manager.apply(groups, templater, &Restore::default()).await
+            let change = manager.apply(groups, templater, &Restore::default()).await?;
+            if let Some(cfg) = notifier_config {
+                match outputs.notifier.apply_config(cfg, &self.discovery).await {
+                    Ok(r) => tracing::info!(added = ?r.added, removed = ?r.removed, "notifier targets reloaded"),
+                    Err(e) => tracing::error!("-notifier.config: {e}; the previous targets stay"),
+                }
+            }
+            Ok::<_, String>(change)
         }
         .await;
         let now = SystemClock.now_ms();
