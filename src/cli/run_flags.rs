@@ -228,6 +228,14 @@ pub const RUN_FLAGS: &[FlagSpec] = &[
         "notifier.suppressDuplicateTargetErrors",
         "do not report duplicate notifier targets as errors",
     ),
+    FlagSpec::value(
+        "notifier.queueSize",
+        "alerts that may wait per Alertmanager peer; the oldest are dropped beyond it (default 10000)",
+    ),
+    FlagSpec::value(
+        "promscrape.dnsSDCheckInterval",
+        "how often -notifier.config dns_sd_configs names are looked up again (default 30s)",
+    ),
     // Remote write.
     FlagSpec::value(
         "remoteWrite.url",

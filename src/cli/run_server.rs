@@ -37,7 +37,7 @@ pub fn state(
     parsed: &ParsedFlags,
     registry: Arc<StateRegistry>,
     alert_source: Arc<dyn crate::notifier::AlertSource>,
-    notifier: Arc<Notifier>,
+    notifier: Notifier,
 ) -> ServerState {
     let mut s = ServerState::new(registry).with_path_prefix(&settings.http_path_prefix);
     s.auth = settings.http_auth.clone();
@@ -50,10 +50,10 @@ pub fn state(
         let targets: Vec<ApiTarget> = peers
             .peers()
             .into_iter()
-            .map(|(address, _)| ApiTarget {
-                address: address.to_string(),
-                labels: Default::default(),
-                last_error: String::new(),
+            .map(|p| ApiTarget {
+                address: p.addr,
+                labels: p.labels,
+                last_error: p.last_error.unwrap_or_default(),
             })
             .collect();
         if targets.is_empty() {

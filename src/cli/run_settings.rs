@@ -31,6 +31,12 @@ pub struct RunSettings {
     pub notifier_urls: Vec<String>,
     pub notifier_blackhole: bool,
     pub notifier_send_timeout: std::time::Duration,
+    /// `-notifier.config`: exclusive with `-notifier.url` and `-notifier.blackhole`.
+    pub notifier_config: Option<PathBuf>,
+    /// `-notifier.queueSize`: alerts that may wait per Alertmanager peer.
+    pub notifier_queue_size: usize,
+    /// `-promscrape.dnsSDCheckInterval`: how often `dns_sd_configs` names are looked up again.
+    pub dns_sd_interval: std::time::Duration,
     pub remote_write: Option<RemoteWriteSettings>,
     /// `-remoteRead.url`: where alert state is read back from at startup.
     pub remote_read: Option<ds::DatasourceSettings>,
@@ -175,6 +181,21 @@ pub fn resolve(p: &ParsedFlags) -> Result<RunSettings, String> {
         notifier_send_timeout: to_std(
             dur("notifier.sendTimeout", Duration::from_secs(10))?,
             "notifier.sendTimeout",
+        )?,
+        notifier_config: p
+            .value("notifier.config")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from),
+        notifier_queue_size: usize::try_from(int(
+            "notifier.queueSize",
+            crate::notifier::DEFAULT_QUEUE_SIZE as i64,
+        )?)
+        .ok()
+        .filter(|n| *n > 0)
+        .ok_or_else(|| "-notifier.queueSize: must be at least 1".to_string())?,
+        dns_sd_interval: to_std(
+            dur("promscrape.dnsSDCheckInterval", Duration::from_secs(30))?,
+            "promscrape.dnsSDCheckInterval",
         )?,
         remote_write,
         remote_read,
@@ -497,9 +518,13 @@ pub fn check_outputs(settings: &RunSettings, groups: &[Group]) -> Result<(), Str
     if recording && settings.remote_write.is_none() {
         return Err("recording rules are configured but -remoteWrite.url is not set: their results would be lost".into());
     }
-    if alerting && settings.notifier_urls.is_empty() && !settings.notifier_blackhole {
+    if alerting
+        && settings.notifier_urls.is_empty()
+        && !settings.notifier_blackhole
+        && settings.notifier_config.is_none()
+    {
         return Err(
-            "alerting rules are configured but no notifier: set -notifier.url (every Alertmanager peer) or -notifier.blackhole"
+            "alerting rules are configured but no notifier: set -notifier.url (every Alertmanager peer), -notifier.config or -notifier.blackhole"
                 .into(),
         );
     }
@@ -610,6 +635,19 @@ mod tests {
             (
                 &["-notifier.url=http://a", "-notifier.blackhole"][..],
                 "mutually exclusive",
+            ),
+            (
+                &["-notifier.config=n.yml", "-notifier.url=http://a"][..],
+                "-notifier.config is mutually exclusive",
+            ),
+            (
+                &["-notifier.config=n.yml", "-notifier.blackhole"][..],
+                "-notifier.config is mutually exclusive",
+            ),
+            (&["-notifier.queueSize=0"][..], "-notifier.queueSize"),
+            (
+                &["-promscrape.dnsSDCheckInterval=often"][..],
+                "-promscrape.dnsSDCheckInterval",
             ),
             (&["-evaluationInterval=soon"][..], "-evaluationInterval"),
             (&["-loggerFormat=xml"][..], "unknown format"),

@@ -272,7 +272,7 @@ fn read_rule(
 }
 
 /// The entries of a mapping whose keys are known; unknown keys and non-mappings are reported.
-fn fields<'n>(
+pub(crate) fn fields<'n>(
     node: &'n Node,
     path: &str,
     what: &str,
@@ -316,7 +316,7 @@ fn fields<'n>(
 }
 
 /// The items of a list; a null is an empty list; anything else is reported.
-fn list<'n>(node: &'n Node, path: &str, report: &mut Report) -> Vec<&'n Node> {
+pub(crate) fn list<'n>(node: &'n Node, path: &str, report: &mut Report) -> Vec<&'n Node> {
     match &node.kind {
         NodeKind::Seq(items) => items.iter().collect(),
         _ if node.is_null() => Vec::new(),
@@ -332,7 +332,7 @@ fn list<'n>(node: &'n Node, path: &str, report: &mut Report) -> Vec<&'n Node> {
 }
 
 /// A scalar as a string, as Go's YAML decoders allow for string fields (`expr: 1` is "1"); null is "".
-fn string(node: &Node, path: &str, report: &mut Report) -> Option<Sp<String>> {
+pub(crate) fn string(node: &Node, path: &str, report: &mut Report) -> Option<Sp<String>> {
     match &node.kind {
         _ if node.is_null() => Some(Sp {
             value: String::new(),
@@ -382,7 +382,7 @@ fn parse_yaml_int(text: &str) -> Option<i64> {
 
 /// A duration's text; null means the field is absent (Go's decoders leave the zero duration), while an empty
 /// quoted string is kept so that validation rejects it as promtool does.
-fn duration_text(node: &Node, path: &str, report: &mut Report) -> Option<Sp<String>> {
+pub(crate) fn duration_text(node: &Node, path: &str, report: &mut Report) -> Option<Sp<String>> {
     if node.is_null() {
         return None;
     }
@@ -394,7 +394,7 @@ fn is_quoted(node: &Node) -> bool {
     matches!(node.kind, NodeKind::Scalar { quoted: true, .. })
 }
 
-fn boolean(node: &Node, path: &str, report: &mut Report) -> Option<Sp<bool>> {
+pub(crate) fn boolean(node: &Node, path: &str, report: &mut Report) -> Option<Sp<bool>> {
     if is_quoted(node) {
         report.error(
             node.pos,
@@ -425,7 +425,7 @@ fn boolean(node: &Node, path: &str, report: &mut Report) -> Option<Sp<bool>> {
     })
 }
 
-fn integer(node: &Node, path: &str, report: &mut Report) -> Option<Sp<i64>> {
+pub(crate) fn integer(node: &Node, path: &str, report: &mut Report) -> Option<Sp<i64>> {
     if node.is_null() {
         return None;
     }
@@ -456,7 +456,7 @@ fn integer(node: &Node, path: &str, report: &mut Report) -> Option<Sp<i64>> {
     }
 }
 
-fn strings(node: &Node, path: &str, report: &mut Report) -> Vec<Sp<String>> {
+pub(crate) fn strings(node: &Node, path: &str, report: &mut Report) -> Vec<Sp<String>> {
     list(node, path, report)
         .into_iter()
         .enumerate()

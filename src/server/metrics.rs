@@ -326,32 +326,85 @@ fn reload_metrics(e: &mut Exposition, r: ReloadStats) {
     }
 }
 
-/// `vmalert_alerts_sent_total{addr}` and `vmalert_alerts_send_errors_total{addr}` from the notifier's peers.
-pub fn write_notifier(e: &mut Exposition, peers: &[(&str, &crate::notifier::PeerStats)]) {
-    use std::sync::atomic::Ordering;
-    e.family(
-        "vmalert_alerts_sent_total",
-        Kind::Counter,
-        "alerts sent to the Alertmanager",
-    );
-    for (addr, s) in peers {
-        e.sample(
+/// Per Alertmanager peer: vmalert's `vmalert_alerts_sent_total{addr}` and `vmalert_alerts_send_errors_total{addr}`,
+/// and tocsin's per-peer queue metrics (`tocsin_notifier_*{addr}`).
+pub fn write_notifier(e: &mut Exposition, peers: &[crate::notifier::PeerStatus]) {
+    type Get = fn(&crate::notifier::PeerStatus) -> f64;
+    let rows: [(&str, Kind, &str, Get); 9] = [
+        (
             "vmalert_alerts_sent_total",
-            &[("addr", addr)],
-            s.alerts_sent.load(Ordering::Relaxed) as f64,
-        );
+            Kind::Counter,
+            "alerts in requests sent to the Alertmanager",
+            |p| p.sent_total as f64,
+        ),
+        (
+            "vmalert_alerts_send_errors_total",
+            Kind::Counter,
+            "alerts in requests that failed",
+            |p| p.errors_total as f64,
+        ),
+        (
+            "tocsin_notifier_delivered_total",
+            Kind::Counter,
+            "alerts the Alertmanager acknowledged",
+            |p| p.delivered_total as f64,
+        ),
+        (
+            "tocsin_notifier_dropped_total",
+            Kind::Counter,
+            "alerts dropped because the peer's queue was full",
+            |p| p.dropped_total as f64,
+        ),
+        (
+            "tocsin_notifier_superseded_total",
+            Kind::Counter,
+            "queued alerts replaced by a newer state before they were sent",
+            |p| p.superseded_total as f64,
+        ),
+        (
+            "tocsin_notifier_rejected_total",
+            Kind::Counter,
+            "alerts given up because the peer rejected the request as invalid",
+            |p| p.rejected_total as f64,
+        ),
+        (
+            "tocsin_notifier_queue_depth",
+            Kind::Gauge,
+            "alerts waiting in the peer's queue",
+            |p| p.queue_depth as f64,
+        ),
+        (
+            "tocsin_notifier_in_flight",
+            Kind::Gauge,
+            "alerts in the request being sent",
+            |p| p.in_flight as f64,
+        ),
+        (
+            "tocsin_notifier_queue_capacity",
+            Kind::Gauge,
+            "capacity of the peer's queue",
+            |p| p.queue_capacity as f64,
+        ),
+    ];
+    for (name, kind, help, get) in rows {
+        e.family(name, kind, help);
+        for p in peers {
+            e.sample(name, &[("addr", &p.addr)], get(p));
+        }
     }
     e.family(
-        "vmalert_alerts_send_errors_total",
-        Kind::Counter,
-        "alerts in sends to the Alertmanager that failed",
+        "tocsin_notifier_last_success_timestamp_seconds",
+        Kind::Gauge,
+        "when the peer last acknowledged a request",
     );
-    for (addr, s) in peers {
-        e.sample(
-            "vmalert_alerts_send_errors_total",
-            &[("addr", addr)],
-            s.alerts_send_errors.load(Ordering::Relaxed) as f64,
-        );
+    for p in peers {
+        if let Some(ms) = p.last_success_ms {
+            e.sample(
+                "tocsin_notifier_last_success_timestamp_seconds",
+                &[("addr", &p.addr)],
+                ms as f64 / 1000.0,
+            );
+        }
     }
 }
 
