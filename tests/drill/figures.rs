@@ -279,7 +279,8 @@ fn samples(r: &Record<'_>, out: &mut [PhaseFigures]) {
     let first = r.evals_from_ms - r.evals_from_ms.rem_euclid(i) + 2 * i;
     let mut ts = first;
     while ts < r.evals_to_ms - i {
-        if let Some(p) = phase_of(r.phases, ts) {
+        // A sample belongs to the phase in which its write falls due: within one interval (and a flush) of `ts`.
+        if let Some(p) = phase_of(r.phases, ts + i + 1000) {
             for name in rules::RECORDS {
                 if in_outage(r, ts) {
                     out[p].not_evaluable += 1;

@@ -25,7 +25,7 @@ impl Metric {
             Metric::SpuriousResolves => "0 spurious resolves",
             Metric::Lost => "0 lost notifications",
             Metric::Duplicates => "0 duplicate notifications",
-            Metric::Absent => "steady alerts in every live peer",
+            Metric::Absent => "longest absence from a live peer, ms",
             Metric::MissingSamples => "0 missing recording samples",
         }
     }

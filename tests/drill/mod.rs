@@ -122,11 +122,6 @@ pub async fn run(kind: RulerKind, s: &DrillSettings) -> RunFigures {
         RulerKind::Tocsin => &s.tocsin_flags,
         RulerKind::Vmalert => &s.vmalert_flags,
     };
-    let mut replicas = Vec::with_capacity(REPLICAS);
-    for i in 0..REPLICAS {
-        replicas.push(Replica::start(kind, i, &wiring, extra).await);
-    }
-    let evals_from_ms = now_ms();
     let mut phases: Vec<Phase> = Vec::new();
     let mut outages: Vec<(i64, i64)> = Vec::new();
     let begin = |name: &str, phases: &mut Vec<Phase>| {
@@ -142,7 +137,13 @@ pub async fn run(kind: RulerKind, s: &DrillSettings) -> RunFigures {
         log(kind, &format!("phase {}: {name}", phases.len() - 1));
     };
 
+    // Phase 0 starts with the replicas, so that their first notifications count in it.
     begin(PHASES[0], &mut phases);
+    let mut replicas = Vec::with_capacity(REPLICAS);
+    for i in 0..REPLICAS {
+        replicas.push(Replica::start(kind, i, &wiring, extra).await);
+    }
+    let evals_from_ms = now_ms();
     sleep(s.settle).await;
 
     begin(PHASES[1], &mut phases);

@@ -96,7 +96,7 @@ pub fn judge(tocsin: &RunFigures) -> (String, Vec<String>) {
         };
         let _ = writeln!(
             out,
-            "phase {} {:<26} {:<34} {:>8}  {verdict}",
+            "phase {} {:<30} {:<36} {:>6}  {verdict}",
             g.phase,
             f.name,
             g.metric.label(),
