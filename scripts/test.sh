@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: installs what the tests need when it is missing (Debian's promtool, vmalert,
-# victoria-metrics and alertmanager; rustfmt and clippy), then runs fmt, clippy and every test.
+# victoria-metrics, alertmanager, chromium and chromium-driver; rustfmt and clippy), then runs fmt, clippy and
+# every test.
 # Usage: scripts/test.sh            (as root on Debian, or with the packages already installed)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,6 +10,8 @@ need_pkgs=()
 command -v promtool >/dev/null 2>&1 || need_pkgs+=(prometheus)
 command -v prometheus-alertmanager >/dev/null 2>&1 || need_pkgs+=(prometheus-alertmanager)
 { command -v victoria-metrics >/dev/null 2>&1 && command -v vmalert >/dev/null 2>&1; } || need_pkgs+=(victoria-metrics)
+# The UI browser test (tests/ui_browser.rs) drives headless Chromium through chromedriver.
+{ command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1; } || need_pkgs+=(chromium chromium-driver fonts-dejavu-core)
 if ((${#need_pkgs[@]})); then
   echo "installing ${need_pkgs[*]}" >&2
   export DEBIAN_FRONTEND=noninteractive

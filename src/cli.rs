@@ -6,6 +6,7 @@
 pub mod check;
 pub mod dry_run;
 pub mod flags;
+pub mod load;
 pub mod run;
 pub mod run_flags;
 pub mod run_settings;

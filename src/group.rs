@@ -4,6 +4,9 @@
 //! Knows no wire formats: it talks to the datasource through `datasource::Querier` and to the outputs through
 //! the traits in `runner`.
 
+pub mod manager;
 pub mod runner;
 pub mod schedule;
 pub mod snapshot;
+#[cfg(test)]
+pub(crate) mod testkit;

@@ -13,6 +13,7 @@ pub mod promql;
 pub mod remotewrite;
 pub mod rule;
 pub mod secrets;
+pub mod server;
 pub mod source;
 pub mod template;
 pub mod unittest;

@@ -294,6 +294,9 @@ async fn datasource_errors_leave_alert_state_unchanged() {
     );
     let mut args = base_args(&rules, &gate.url());
     args.push(format!("-notifier.url={}", am.url()));
+    // vmalert's behaviour: no hold, no outage alert.
+    args.push("-rule.holdOnError=0".to_string());
+    args.push("-rule.datasourceAlert=false".to_string());
     let mut tocsin = peers::tocsin("tocsin", &args);
 
     let first = poll(Duration::from_secs(15), "firing alert sent", || async {
@@ -561,4 +564,228 @@ async fn secrets_in_urls_never_reach_the_log() {
     stop_gracefully(&mut tocsin);
     let log = tocsin.log();
     assert!(!log.contains(secret), "{secret:?} in the log:\n{log}");
+}
+
+/// Seeds instance a above the threshold for the next `secs` seconds too, so the condition holds throughout.
+async fn seed_firing(vm: &Vm, secs: i64) -> i64 {
+    let seeded_at = now_ms();
+    vm.seed(&seed_text(seeded_at, 3.0), "demo_value", seeded_at, 2)
+        .await;
+    let mut future = String::new();
+    for i in 1..=secs {
+        future.push_str(&format!(
+            "demo_value{{job=\"api\",instance=\"a\"}} 3 {}\n",
+            seeded_at + i * 1000
+        ));
+    }
+    vm.import(&future).await;
+    seeded_at
+}
+
+fn named<'a>(
+    alerts: &'a [(i64, serde_json::Value)],
+    name: &str,
+) -> Vec<&'a (i64, serde_json::Value)> {
+    alerts
+        .iter()
+        .filter(|(_, a)| a["labels"]["alertname"] == name)
+        .collect()
+}
+
+fn is_resolve(received: i64, a: &serde_json::Value) -> bool {
+    parse_rfc3339_ms(a["endsAt"].as_str().expect("endsAt")) <= received
+}
+
+/// With the default `-rule.holdOnError`, a datasource outage keeps the firing alert alive in Alertmanager (re-sent
+/// with a future endsAt, never resolved) and raises `TocsinDatasourceUnreachable`, resolved after recovery.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_datasource_outage_holds_firing_alerts_and_raises_the_outage_alert() {
+    let vm = Vm::start(&[]).await;
+    seed_firing(&vm, 90).await;
+    let gate = Gate::start(vm.url()).await;
+    let am = FakeAm::start().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let rules = peers::write_file(
+        dir.path(),
+        "rules.yml",
+        "groups:\n  - name: ds\n    interval: 1s\n    rules:\n      - alert: DemoHigh\n        expr: demo_value > 2\n",
+    );
+    let mut args = base_args(&rules, &gate.url());
+    args.push(format!("-notifier.url={}", am.url()));
+    let mut tocsin = peers::tocsin("tocsin", &args);
+    poll(Duration::from_secs(15), "firing alert sent", || async {
+        am.alerts().into_iter().next()
+    })
+    .await;
+    gate.set_open(false);
+    let closed_at = now_ms();
+    // Outage of 6 s: longer than 4 × interval, after which vmalert's alert would have expired in Alertmanager.
+    let outage = poll(Duration::from_secs(15), "outage alert sent", || async {
+        named(&am.alerts(), "TocsinDatasourceUnreachable")
+            .first()
+            .map(|(_, a)| a.clone())
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(6000)).await;
+    gate.set_open(true);
+    let opened_at = now_ms();
+    poll(Duration::from_secs(15), "outage alert resolved", || async {
+        named(&am.alerts(), "TocsinDatasourceUnreachable")
+            .iter()
+            .find(|(t, a)| *t > opened_at && is_resolve(*t, a))
+            .map(|_| ())
+    })
+    .await;
+    stop_gracefully(&mut tocsin);
+
+    assert_eq!(outage["labels"]["alertgroup"], "ds", "{outage}");
+    assert_eq!(outage["labels"]["severity"], "critical", "{outage}");
+    assert!(
+        outage["labels"]["datasource"]
+            .as_str()
+            .is_some_and(|d| d.starts_with(&gate.url())),
+        "{outage}"
+    );
+    let all = am.alerts();
+    let demo = named(&all, "DemoHigh");
+    assert!(
+        demo.iter().all(|(t, a)| !is_resolve(*t, a)),
+        "DemoHigh was never resolved"
+    );
+    // Held: re-sent during the outage, each time with endsAt in the future.
+    let held = demo
+        .iter()
+        .filter(|(t, _)| *t > closed_at + 4 * 1000 && *t < opened_at)
+        .count();
+    assert!(held >= 1, "DemoHigh re-sent during the outage: {demo:?}");
+}
+
+/// SIGHUP reloads: a broken file changes nothing; a changed annotation keeps the firing alert (same startsAt, never
+/// resolved); a changed expression resolves the old alert at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sighup_reload_keeps_state_and_a_bad_reload_changes_nothing() {
+    let vm = Vm::start(&[]).await;
+    seed_firing(&vm, 90).await;
+    let am = FakeAm::start().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let rule = |summary: &str, expr: &str| {
+        format!(
+            "groups:\n  - name: rl\n    interval: 1s\n    rules:\n      - alert: DemoHigh\n        expr: {expr}\n        for: 2s\n        annotations:\n          summary: {summary}\n"
+        )
+    };
+    let rules = peers::write_file(dir.path(), "rules.yml", &rule("one", "demo_value > 2"));
+    let mut args = base_args(&rules, &vm.url());
+    args.push(format!("-notifier.url={}", am.url()));
+    let mut tocsin = peers::tocsin("tocsin", &args);
+    let first = poll(Duration::from_secs(15), "firing alert sent", || async {
+        am.alerts().into_iter().next()
+    })
+    .await;
+    let starts_at = first.1["startsAt"].clone();
+    let hup = || {
+        let ok = std::process::Command::new("kill")
+            .args(["-HUP", &tocsin.pid().to_string()])
+            .status()
+            .expect("kill -HUP");
+        assert!(ok.success());
+    };
+
+    std::fs::write(
+        &rules,
+        "groups:\n  - name: rl\n    rules:\n      - alert: X\n        expr: up\n        bogus: 1\n",
+    )
+    .expect("write");
+    hup();
+    poll(Duration::from_secs(10), "bad reload logged", || async {
+        tocsin.log().contains("reload failed").then_some(())
+    })
+    .await;
+    let log = tocsin.log();
+    assert!(log.contains("rules.yml:6"), "names file and line: {log}");
+    assert!(log.contains("bogus"), "names the field: {log}");
+
+    std::fs::write(&rules, rule("two", "demo_value > 2")).expect("write");
+    hup();
+    let reloaded_at = poll(Duration::from_secs(10), "good reload", || async {
+        tocsin.log().contains("configuration reloaded").then(now_ms)
+    })
+    .await;
+    let after = poll(Duration::from_secs(10), "new annotation sent", || async {
+        am.alerts()
+            .into_iter()
+            .find(|(t, a)| *t > reloaded_at && a["annotations"]["summary"] == "two")
+    })
+    .await;
+    assert_eq!(after.1["startsAt"], starts_at, "same alert, same startsAt");
+    assert!(
+        am.alerts().iter().all(|(t, a)| !is_resolve(*t, a)),
+        "no resolve after an unchanged identity"
+    );
+
+    std::fs::write(&rules, rule("two", "demo_value > 2.5")).expect("write");
+    hup();
+    let changed_at = poll(Duration::from_secs(10), "second reload", || async {
+        (tocsin.log().matches("configuration reloaded").count() >= 2).then(now_ms)
+    })
+    .await;
+    poll(
+        Duration::from_secs(5),
+        "old alert resolved at once",
+        || async {
+            am.alerts()
+                .iter()
+                .find(|(t, a)| *t + 1500 >= changed_at && is_resolve(*t, a))
+                .map(|_| ())
+        },
+    )
+    .await;
+    stop_gracefully(&mut tocsin);
+}
+
+/// After SIGKILL and restart with `-remoteRead.url`, an alert that had been active for longer than `for` fires at
+/// the first evaluation instead of going through `for` again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restart_restores_for_state_from_remote_read() {
+    let vm = Vm::start(&[]).await;
+    seed_firing(&vm, 120).await;
+    let am = FakeAm::start().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let rules = peers::write_file(
+        dir.path(),
+        "rules.yml",
+        "groups:\n  - name: rs\n    interval: 1s\n    rules:\n      - alert: DemoHigh\n        expr: demo_value > 2\n        for: 8s\n",
+    );
+    let mut args = base_args(&rules, &vm.url());
+    args.push(format!("-notifier.url={}", am.url()));
+    args.push(format!("-remoteWrite.url={}", vm.url()));
+    args.push(format!("-remoteRead.url={}", vm.url()));
+    let mut first = peers::tocsin("tocsin-1", &args);
+    let fired = poll(Duration::from_secs(30), "firing alert sent", || async {
+        am.alerts().into_iter().next()
+    })
+    .await;
+    // Let ALERTS_FOR_STATE reach VictoriaMetrics and become searchable.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    first.kill();
+    let restarted_at = now_ms();
+    let mut second = peers::tocsin("tocsin-2", &args);
+    let again = poll(
+        Duration::from_secs(20),
+        "alert sent after restart",
+        || async { am.alerts().into_iter().find(|(t, _)| *t > restarted_at) },
+    )
+    .await;
+    stop_gracefully(&mut second);
+    assert!(
+        again.0 - restarted_at < 6000,
+        "fired {} ms after the restart, before `for` (8 s) could elapse again; log: {}",
+        again.0 - restarted_at,
+        second.log()
+    );
+    assert!(
+        second.log().contains("read back from remote read"),
+        "{}",
+        second.log()
+    );
+    let _ = fired;
 }

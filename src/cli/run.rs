@@ -1,18 +1,19 @@
 //! `tocsin run` (and vmalert's flags with no subcommand): load the rules, refuse what vmalert refuses, connect the
-//! datasource, remote write and every Alertmanager, start one runner per group, and stop cleanly on SIGINT or
-//! SIGTERM (runners first, then a bounded flush of remote write). Wiring only: the behaviour lives in the modules.
+//! datasource, remote write and every Alertmanager, restore alert state, start every group through the manager,
+//! reload on SIGHUP and `-configCheckInterval`, and stop cleanly on SIGINT or SIGTERM (runners first, then a
+//! bounded flush of remote write). Wiring only: the behaviour lives in the modules.
 
 use super::flags::{self, ParsedFlags};
+use super::load;
 use super::run_flags::RUN_FLAGS;
 use super::run_settings::{self, RunSettings};
-use crate::config::{self, Group, Severity};
 use crate::datasource::{BoxFuture, HttpQuerier};
-use crate::group::runner::{GroupRunner, NotifyBatch, Outputs, RunnerSettings, SystemClock};
-use crate::group::schedule::GroupSchedule;
+use crate::group::manager::{Deps, Manager, Restore, SharedTemplater};
+use crate::group::runner::{Clock, NotifyBatch, Outputs, RunnerSettings, SystemClock};
+use crate::group::snapshot::StateRegistry;
 use crate::notifier::{self, AlertmanagerSettings, Notifier};
 use crate::remotewrite::{RemoteWriteHandle, RemoteWriter};
-use crate::rule::{Alert, Sample, Templater};
-use crate::source::files;
+use crate::rule::{Alert, Sample};
 use std::io::Write;
 use std::sync::Arc;
 
@@ -74,67 +75,6 @@ fn init_logging(settings: &RunSettings) {
     } else {
         builder.try_init()
     };
-}
-
-/// Loads every rule file as vmalert does; any error stops startup, with all errors listed.
-pub fn load_rules(settings: &RunSettings) -> Result<Vec<Group>, String> {
-    if settings.rule_patterns.is_empty() {
-        return Err("no -rule given".to_string());
-    }
-    let (paths, source_errors) = files::expand_all(&settings.rule_patterns);
-    let mut errors: Vec<String> = source_errors.iter().map(ToString::to_string).collect();
-    let mut groups = Vec::new();
-    for path in paths {
-        let name = path.display().to_string();
-        match files::read(&path) {
-            Ok(text) => {
-                let loaded = config::load_text(&name, &text, &settings.load);
-                for d in &loaded.diagnostics {
-                    match d.severity {
-                        Severity::Error => errors.push(d.to_string()),
-                        _ => tracing::warn!("{d}"),
-                    }
-                }
-                groups.extend(loaded.groups);
-            }
-            Err(e) => errors.push(e.to_string()),
-        }
-    }
-    if !errors.is_empty() {
-        return Err(format!("cannot load rules:\n{}", errors.join("\n")));
-    }
-    if settings.results_limit > 0 {
-        for g in &mut groups {
-            if g.limit == 0 {
-                g.limit = settings.results_limit;
-            }
-        }
-    }
-    Ok(groups)
-}
-
-/// The `define` blocks of the `-rule.templates` files, available to every annotation.
-fn load_templates(settings: &RunSettings) -> Result<crate::template::TemplateSet, String> {
-    if settings.template_patterns.is_empty() {
-        return Ok(crate::template::TemplateSet::default());
-    }
-    let (paths, errors) = files::expand_all(&settings.template_patterns);
-    if let Some(e) = errors.first() {
-        return Err(format!("-rule.templates: {e}"));
-    }
-    let mut texts = Vec::with_capacity(paths.len());
-    for path in &paths {
-        texts.push((
-            path.display().to_string(),
-            files::read(path).map_err(|e| format!("-rule.templates: {e}"))?,
-        ));
-    }
-    let pairs: Vec<(&str, &str)> = texts
-        .iter()
-        .map(|(n, t)| (n.as_str(), t.as_str()))
-        .collect();
-    crate::template::TemplateSet::parse(&pairs, crate::template::TemplateDialect::Vmalert)
-        .map_err(|e| format!("-rule.templates: {e}"))
 }
 
 /// The notifier for the configured Alertmanagers, with per-position auth from vmalert's array flags.
@@ -222,7 +162,7 @@ impl Outputs for RuntimeOutputs {
 }
 
 async fn run(settings: RunSettings, parsed: &ParsedFlags) -> Result<(), String> {
-    let groups = load_rules(&settings)?;
+    let groups = load::load_rules(&settings)?;
     run_settings::check_outputs(&settings, &groups)?;
     let querier = Arc::new(
         HttpQuerier::new(settings.datasource.clone()).map_err(|e| format!("datasource: {e}"))?,
@@ -240,58 +180,171 @@ async fn run(settings: RunSettings, parsed: &ParsedFlags) -> Result<(), String> 
         notifier: build_notifier(&settings, parsed)?,
         source: notifier::DefaultAlertSource { external_url },
     });
-    let templater: Arc<dyn Templater + Send + Sync> = Arc::new(
-        crate::rule::templates::EngineTemplater::new(
-            crate::template::TemplateDialect::Vmalert,
-            settings.external_labels.clone(),
-            outputs.source.external_url.clone(),
-        )
-        .with_defined(load_templates(&settings)?),
-    );
-    let runner_settings = RunnerSettings {
-        external_labels: settings.external_labels.clone(),
-        resend_delay_ms: settings.resend_delay_ms,
-        max_resolve_ms: settings.max_resolve_ms,
-        alertgroup_label: settings.alertgroup_label,
-        update_entries_limit: settings.update_entries_limit,
+    let registry = Arc::new(StateRegistry::new());
+    let deps = Deps {
+        querier: querier.clone(),
+        outputs: outputs.clone(),
+        clock: Arc::new(SystemClock),
+        settings: RunnerSettings {
+            external_labels: settings.external_labels.clone(),
+            resend_delay_ms: settings.resend_delay_ms,
+            max_resolve_ms: settings.max_resolve_ms,
+            alertgroup_label: settings.alertgroup_label,
+            update_entries_limit: settings.update_entries_limit,
+            hold_on_error_ms: settings.hold_on_error_ms,
+            datasource_alert: settings.datasource_alert.then(|| querier.display_url()),
+        },
+        eval_delay_ms: settings.eval_delay_ms,
+        max_start_delay_ms: settings.max_start_delay_ms,
+        registry: registry.clone(),
     };
-    let (stop, stopped) = tokio::sync::watch::channel(false);
-    let mut tasks = Vec::with_capacity(groups.len());
-    for group in groups {
-        let schedule =
-            GroupSchedule::new(&group, settings.eval_delay_ms, settings.max_start_delay_ms)
-                .map_err(|e| format!("group {:?}: {e}", group.name))?;
-        let name = group.name.clone();
-        let runner = GroupRunner::new(
-            Arc::new(group),
-            schedule,
-            querier.clone(),
-            outputs.clone(),
-            templater.clone(),
-            Arc::new(SystemClock),
-            runner_settings.clone(),
-        );
-        tracing::info!(group = %name, "group started");
-        tasks.push(tokio::spawn(runner.run(stopped.clone(), move |eval| {
-            for r in eval.rules.iter().filter(|r| r.error.is_some()) {
-                tracing::warn!(group = %name, rule = %r.rule_name, "evaluation failed: {}", r.error.as_deref().unwrap_or(""));
+    let templater = build_templater(&settings, &outputs.source.external_url)?;
+    let mut manager = Manager::new(deps, templater);
+    let restore = startup_restore(&settings).await?;
+    let change = manager.apply(groups, None, &restore).await?;
+    tracing::info!(groups = change.started, "groups started");
+    registry.reloaded(true, SystemClock.now_ms());
+
+    let mut reloader = Reloader {
+        fingerprint: load::fingerprint(&settings),
+        templates: load::templates_fingerprint(&settings),
+    };
+    let mut hangup = hangup_signal();
+    let check_every = u64::try_from(settings.config_check_interval_ms).unwrap_or(0);
+    let mut check = tokio::time::interval(std::time::Duration::from_millis(check_every.max(1000)));
+    check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let shutdown = wait_for_signal();
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            _ = &mut shutdown => break,
+            _ = hangup.recv() => {
+                reloader.reload(&settings, &mut manager, &registry, &outputs.source.external_url).await;
             }
-            if eval.missed > 0 {
-                tracing::warn!(group = %name, missed = eval.missed, "evaluation overran; ticks skipped");
+            _ = check.tick(), if check_every > 0 => {
+                if load::fingerprint(&settings) != reloader.fingerprint {
+                    reloader.reload(&settings, &mut manager, &registry, &outputs.source.external_url).await;
+                }
             }
-        })));
+        }
     }
-    wait_for_signal().await;
     tracing::info!("stopping");
-    let _ = stop.send(true);
-    for t in tasks {
-        let _ = t.await;
-    }
+    manager.stop_all().await;
     if let Some(w) = writer {
         let report = w.shutdown(SHUTDOWN_FLUSH).await;
         tracing::info!("remote write flushed on shutdown: {report:?}");
     }
     Ok(())
+}
+
+/// The templater for annotations: the template engine with the `-rule.templates` definitions.
+fn build_templater(settings: &RunSettings, external_url: &str) -> Result<SharedTemplater, String> {
+    Ok(Arc::new(
+        crate::rule::templates::EngineTemplater::new(
+            crate::template::TemplateDialect::Vmalert,
+            settings.external_labels.clone(),
+            external_url.to_string(),
+        )
+        .with_defined(load::load_templates(settings)?),
+    ))
+}
+
+/// State for groups at startup: from `-remoteRead.url` (`ALERTS_FOR_STATE`), read by each group before its first
+/// evaluation.
+async fn startup_restore(settings: &RunSettings) -> Result<Restore, String> {
+    let remote_read: Option<Arc<dyn crate::datasource::Querier>> = match &settings.remote_read {
+        Some(rr) => Some(Arc::new(
+            HttpQuerier::new(rr.clone()).map_err(|e| format!("remote read: {e}"))?,
+        )),
+        None => None,
+    };
+    Ok(Restore {
+        sibling: None,
+        remote_read,
+        lookback_ms: settings.remote_read_lookback_ms,
+    })
+}
+
+/// What the last successful load read, to tell whether a periodic check must reload.
+struct Reloader {
+    fingerprint: u64,
+    templates: u64,
+}
+
+impl Reloader {
+    /// Re-reads rules and templates and applies them. Everything is parsed and checked first; on any error the
+    /// running groups stay as they are and the error is logged with file, line and field.
+    async fn reload(
+        &mut self,
+        settings: &RunSettings,
+        manager: &mut Manager,
+        registry: &StateRegistry,
+        external_url: &str,
+    ) {
+        let fingerprint = load::fingerprint(settings);
+        let templates = load::templates_fingerprint(settings);
+        let result = async {
+            let groups = load::load_rules(settings)?;
+            run_settings::check_outputs(settings, &groups)?;
+            let templater = if templates == self.templates {
+                None
+            } else {
+                Some(build_templater(settings, external_url)?)
+            };
+            manager.apply(groups, templater, &Restore::default()).await
+        }
+        .await;
+        let now = SystemClock.now_ms();
+        match result {
+            Ok(change) => {
+                self.fingerprint = fingerprint;
+                self.templates = templates;
+                registry.reloaded(true, now);
+                tracing::info!(
+                    started = change.started,
+                    restarted = change.restarted,
+                    stopped = change.stopped,
+                    unchanged = change.unchanged,
+                    "configuration reloaded"
+                );
+            }
+            Err(e) => {
+                // Not retried until something changes again.
+                self.fingerprint = fingerprint;
+                registry.reloaded(false, now);
+                tracing::error!("reload failed; the previous rules keep running: {e}");
+            }
+        }
+    }
+}
+
+/// SIGHUP, as a stream of reload requests (never ready where there is no such signal).
+fn hangup_signal() -> HangupSignal {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        HangupSignal(signal(SignalKind::hangup()).ok())
+    }
+    #[cfg(not(unix))]
+    {
+        HangupSignal(())
+    }
+}
+
+#[cfg(unix)]
+struct HangupSignal(Option<tokio::signal::unix::Signal>);
+#[cfg(not(unix))]
+struct HangupSignal(());
+
+impl HangupSignal {
+    async fn recv(&mut self) {
+        #[cfg(unix)]
+        if let Some(s) = &mut self.0 {
+            s.recv().await;
+            return;
+        }
+        std::future::pending::<()>().await;
+    }
 }
 
 fn default_external_url(settings: &RunSettings) -> String {

@@ -57,6 +57,19 @@ pub const RUN_FLAGS: &[FlagSpec] = &[
         "configCheckInterval",
         "re-read rule files this often and reload on change (default 0: off)",
     ),
+    // High availability (tocsin's own).
+    FlagSpec::value(
+        "rule.holdOnError",
+        "while a rule's queries fail, keep re-sending its firing alerts this long (default 10m; 0: as vmalert)",
+    ),
+    FlagSpec::boolean(
+        "rule.datasourceAlert",
+        "raise TocsinDatasourceUnreachable while every query of a group fails (default true)",
+    ),
+    FlagSpec::list(
+        "replica.peers",
+        "base URLs of sibling replicas to take alert state from at startup; repeatable",
+    ),
     // Labels and URLs in alerts.
     FlagSpec::list(
         "external.label",
@@ -291,6 +304,18 @@ pub const RUN_FLAGS: &[FlagSpec] = &[
     FlagSpec::boolean(
         "remoteWrite.disablePathAppend",
         "use -remoteWrite.url as is, without /api/v1/write",
+    ),
+    FlagSpec::value(
+        "remoteWrite.queuePath",
+        "directory of a durable on-disk queue: samples are stored before they are sent and survive outages and restarts (default: none, an in-memory queue as vmalert)",
+    ),
+    FlagSpec::value(
+        "remoteWrite.maxDiskUsage",
+        "size bound of -remoteWrite.queuePath, e.g. 512MiB or 2GB; the oldest samples are dropped beyond it (default 1GiB)",
+    ),
+    FlagSpec::value(
+        "remoteWrite.maxRowsPerSecond",
+        "samples sent per second at most from -remoteWrite.queuePath, so a backlog does not flood the storage; 0 for no limit (default 50000)",
     ),
     // Remote read (state restore).
     FlagSpec::value(

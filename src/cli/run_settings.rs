@@ -32,6 +32,18 @@ pub struct RunSettings {
     pub notifier_blackhole: bool,
     pub notifier_send_timeout: std::time::Duration,
     pub remote_write: Option<RemoteWriteSettings>,
+    /// `-remoteRead.url`: where alert state is read back from at startup.
+    pub remote_read: Option<ds::DatasourceSettings>,
+    /// `-remoteRead.lookback`.
+    pub remote_read_lookback_ms: i64,
+    /// `-replica.peers`: sibling replicas whose alert state a restarted replica takes over.
+    pub replica_peers: Vec<String>,
+    /// `-rule.holdOnError`.
+    pub hold_on_error_ms: i64,
+    /// `-rule.datasourceAlert`: raise `TocsinDatasourceUnreachable` while a group's queries fail.
+    pub datasource_alert: bool,
+    /// `-configCheckInterval`; 0 turns periodic re-reading off.
+    pub config_check_interval_ms: i64,
     pub http_listen_addr: String,
     pub logger_level: String,
     pub logger_json: bool,
@@ -80,7 +92,7 @@ pub fn resolve(p: &ParsedFlags) -> Result<RunSettings, String> {
     }
 
     let url = p.value("datasource.url").unwrap_or_default().to_string();
-    let mut datasource = ds::DatasourceSettings::new(url);
+    let mut datasource = query_settings(p, "datasource", url)?;
     datasource.append_type_prefix = p.bool("datasource.appendTypePrefix", false)?;
     datasource.disable_step_param = p.bool("datasource.disableStepParam", false)?;
     datasource.disable_path_append = p.bool("remoteRead.disablePathAppend", false)?;
@@ -92,42 +104,30 @@ pub fn resolve(p: &ParsedFlags) -> Result<RunSettings, String> {
     }
     datasource.round_digits = u32::try_from(int("datasource.roundDigits", 0)?)
         .map_err(|_| "-datasource.roundDigits: must not be negative".to_string())?;
-    if let Some(h) = p.value("datasource.headers") {
-        datasource.headers =
-            ds::parse_headers(h).map_err(|e| format!("-datasource.headers: {e}"))?;
-    }
-    datasource.basic_auth = datasource_basic_auth(p);
-    datasource.bearer = match (
-        p.value("datasource.bearerToken"),
-        p.value("datasource.bearerTokenFile"),
-    ) {
-        (Some(_), Some(_)) => {
-            return Err(
-                "-datasource.bearerToken and -datasource.bearerTokenFile are mutually exclusive"
-                    .into(),
-            );
-        }
-        (Some(t), None) => Some(ds::BearerToken::Token(ds::Secret::new(t))),
-        (None, Some(f)) => Some(ds::BearerToken::File(PathBuf::from(f))),
-        (None, None) => None,
-    };
-    datasource.tls = ds::TlsSettings {
-        ca_file: p.value("datasource.tlsCAFile").map(PathBuf::from),
-        cert_file: p.value("datasource.tlsCertFile").map(PathBuf::from),
-        key_file: p.value("datasource.tlsKeyFile").map(PathBuf::from),
-        server_name: p.value("datasource.tlsServerName").map(str::to_string),
-        insecure_skip_verify: p.bool("datasource.tlsInsecureSkipVerify", false)?,
-    };
     if let Some(n) = p.value("datasource.maxIdleConnections") {
         datasource.max_idle_connections = n
             .parse()
             .map_err(|_| format!("-datasource.maxIdleConnections: expected a number, got {n:?}"))?;
     }
+    let remote_read = match p.value("remoteRead.url") {
+        None | Some("") => None,
+        Some(url) => {
+            let mut rr = query_settings(p, "remoteRead", url.to_string())?;
+            rr.disable_path_append = p.bool("remoteRead.disablePathAppend", false)?;
+            Some(rr)
+        }
+    };
 
     let remote_write = match p.value("remoteWrite.url") {
         None | Some("") => None,
         Some(url) => Some(remote_write_settings(p, url)?),
     };
+    if remote_write.is_none()
+        && p.value("remoteWrite.queuePath")
+            .is_some_and(|v| !v.is_empty())
+    {
+        return Err("-remoteWrite.queuePath is set but -remoteWrite.url is not: there is nothing to queue for".into());
+    }
 
     let settings = RunSettings {
         rule_patterns: p.list("rule"),
@@ -157,6 +157,16 @@ pub fn resolve(p: &ParsedFlags) -> Result<RunSettings, String> {
             "notifier.sendTimeout",
         )?,
         remote_write,
+        remote_read,
+        remote_read_lookback_ms: dur("remoteRead.lookback", Duration::from_secs(3600))?.as_millis(),
+        replica_peers: p
+            .list("replica.peers")
+            .into_iter()
+            .filter(|u| !u.is_empty())
+            .collect(),
+        hold_on_error_ms: dur("rule.holdOnError", Duration::from_secs(600))?.as_millis(),
+        datasource_alert: p.bool("rule.datasourceAlert", true)?,
+        config_check_interval_ms: dur("configCheckInterval", Duration::ZERO)?.as_millis(),
         http_listen_addr: p.value("httpListenAddr").unwrap_or(":8880").to_string(),
         logger_level: p.value("loggerLevel").unwrap_or("INFO").to_string(),
         logger_json: match p.value("loggerFormat").unwrap_or("default") {
@@ -188,10 +198,46 @@ fn to_std(d: Duration, name: &str) -> Result<std::time::Duration, String> {
         .ok_or_else(|| format!("-{name}: must not be negative"))
 }
 
-fn datasource_basic_auth(p: &ParsedFlags) -> Option<ds::BasicAuth> {
-    let username = p.value("datasource.basicAuth.username");
-    let password = p.value("datasource.basicAuth.password");
-    let password_file = p.value("datasource.basicAuth.passwordFile");
+/// The URL, headers, auth and TLS of a Prometheus-API endpoint named by flags under `prefix` (`datasource`,
+/// `remoteRead`).
+fn query_settings(
+    p: &ParsedFlags,
+    prefix: &str,
+    url: String,
+) -> Result<ds::DatasourceSettings, String> {
+    let flag = |name: &str| format!("{prefix}.{name}");
+    let mut out = ds::DatasourceSettings::new(url);
+    if let Some(h) = p.value(&flag("headers")) {
+        out.headers = ds::parse_headers(h).map_err(|e| format!("-{prefix}.headers: {e}"))?;
+    }
+    out.basic_auth = basic_auth(p, prefix);
+    out.bearer = match (
+        p.value(&flag("bearerToken")),
+        p.value(&flag("bearerTokenFile")),
+    ) {
+        (Some(_), Some(_)) => {
+            return Err(format!(
+                "-{prefix}.bearerToken and -{prefix}.bearerTokenFile are mutually exclusive"
+            ));
+        }
+        (Some(t), None) => Some(ds::BearerToken::Token(ds::Secret::new(t))),
+        (None, Some(f)) => Some(ds::BearerToken::File(PathBuf::from(f))),
+        (None, None) => None,
+    };
+    out.tls = ds::TlsSettings {
+        ca_file: p.value(&flag("tlsCAFile")).map(PathBuf::from),
+        cert_file: p.value(&flag("tlsCertFile")).map(PathBuf::from),
+        key_file: p.value(&flag("tlsKeyFile")).map(PathBuf::from),
+        server_name: p.value(&flag("tlsServerName")).map(str::to_string),
+        insecure_skip_verify: p.bool(&flag("tlsInsecureSkipVerify"), false)?,
+    };
+    Ok(out)
+}
+
+fn basic_auth(p: &ParsedFlags, prefix: &str) -> Option<ds::BasicAuth> {
+    let username = p.value(&format!("{prefix}.basicAuth.username"));
+    let password = p.value(&format!("{prefix}.basicAuth.password"));
+    let password_file = p.value(&format!("{prefix}.basicAuth.passwordFile"));
     if username.is_none() && password.is_none() && password_file.is_none() {
         return None;
     }
@@ -244,6 +290,17 @@ fn remote_write_settings(p: &ParsedFlags, url: &str) -> Result<RemoteWriteSettin
         rw.retry_max_time = d;
     }
     rw.disable_path_append = p.bool("remoteWrite.disablePathAppend", false)?;
+    if let Some(path) = p.value("remoteWrite.queuePath").filter(|v| !v.is_empty()) {
+        let mut disk = remotewrite::DiskQueueSettings::new(path);
+        if let Some(v) = p.value("remoteWrite.maxDiskUsage") {
+            disk.max_bytes =
+                parse_bytes(v).map_err(|e| format!("-remoteWrite.maxDiskUsage: {e}"))?;
+        }
+        if let Some(n) = count("remoteWrite.maxRowsPerSecond")? {
+            disk.max_rows_per_second = n as u64;
+        }
+        rw.disk_queue = Some(disk);
+    }
     let secret = |name: &str, file: &str| -> Option<remotewrite::config::Secret> {
         p.value(name)
             .map(|v| remotewrite::config::Secret::Inline(v.to_string()))
@@ -291,6 +348,34 @@ fn remote_write_settings(p: &ParsedFlags, url: &str) -> Result<RemoteWriteSettin
         insecure_skip_verify: p.bool("remoteWrite.tlsInsecureSkipVerify", false)?,
     };
     Ok(rw)
+}
+
+/// A size as VictoriaMetrics' byte flags take it: a number with an optional unit, `KB`/`MB`/`GB`/`TB` (powers of
+/// 1000) or `KiB`/`MiB`/`GiB`/`TiB` (powers of 1024).
+fn parse_bytes(v: &str) -> Result<u64, String> {
+    const UNITS: [(&str, f64); 8] = [
+        ("KiB", 1024.0),
+        ("MiB", 1048576.0),
+        ("GiB", 1073741824.0),
+        ("TiB", 1099511627776.0),
+        ("KB", 1e3),
+        ("MB", 1e6),
+        ("GB", 1e9),
+        ("TB", 1e12),
+    ];
+    let (number, unit) = UNITS
+        .iter()
+        .find_map(|(u, m)| v.strip_suffix(u).map(|n| (n, *m)))
+        .unwrap_or((v, 1.0));
+    let n: f64 = number
+        .trim()
+        .parse()
+        .map_err(|_| format!("expected a size such as 1GiB or 500MB, got {v:?}"))?;
+    let bytes = n * unit;
+    if !(bytes.is_finite() && bytes >= 1.0 && bytes < u64::MAX as f64) {
+        return Err(format!("size {v:?} is out of range"));
+    }
+    Ok(bytes as u64)
 }
 
 /// vmalert's startup refusals, checked once the rules are loaded.
@@ -366,6 +451,52 @@ mod tests {
         assert!(matches!(rw.auth, remotewrite::config::Auth::Bearer(_)));
         let debug = format!("{:?}", s.datasource);
         assert!(!debug.contains("p4ss"), "secrets never print: {debug}");
+    }
+
+    #[test]
+    fn disk_queue_flags_resolve_with_documented_defaults() {
+        let rw = |extra: &[&str]| {
+            let mut args = vec!["-remoteWrite.url=http://vm"];
+            args.extend_from_slice(extra);
+            settings(&args).map(|s| s.remote_write.expect("remote write").disk_queue)
+        };
+        assert_eq!(rw(&[]).unwrap(), None, "in memory unless a path is given");
+        let d = rw(&["-remoteWrite.queuePath=/var/lib/tocsin/rw"])
+            .unwrap()
+            .unwrap();
+        assert_eq!(d.path, PathBuf::from("/var/lib/tocsin/rw"));
+        assert_eq!((d.max_bytes, d.max_rows_per_second), (1 << 30, 50_000));
+        let d = rw(&[
+            "-remoteWrite.queuePath=q",
+            "-remoteWrite.maxDiskUsage=512MiB",
+            "-remoteWrite.maxRowsPerSecond=0",
+        ])
+        .unwrap()
+        .unwrap();
+        assert_eq!((d.max_bytes, d.max_rows_per_second), (512 << 20, 0));
+        let err = rw(&["-remoteWrite.queuePath=q", "-remoteWrite.maxDiskUsage=lots"]).unwrap_err();
+        assert!(err.contains("-remoteWrite.maxDiskUsage"), "{err}");
+        let err = settings(&["-remoteWrite.queuePath=q"]).unwrap_err();
+        assert!(err.contains("-remoteWrite.url"), "{err}");
+    }
+
+    #[test]
+    fn sizes_parse_as_victoriametrics_byte_flags() {
+        for (text, want) in [
+            ("1000", 1000),
+            ("1KB", 1000),
+            ("1.5MB", 1_500_000),
+            ("2GB", 2_000_000_000),
+            ("1KiB", 1024),
+            ("64MiB", 64 << 20),
+            ("1GiB", 1 << 30),
+            ("1TiB", 1 << 40),
+        ] {
+            assert_eq!(parse_bytes(text), Ok(want), "{text}");
+        }
+        for bad in ["", "GiB", "-1GiB", "0", "1XB", "1e30TB"] {
+            assert!(parse_bytes(bad).is_err(), "{bad:?} accepted");
+        }
     }
 
     #[test]

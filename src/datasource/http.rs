@@ -147,6 +147,11 @@ impl HttpQuerier {
         })
     }
 
+    /// The datasource URL without credentials or query parameters, safe to show (labels, logs, the UI).
+    pub fn display_url(&self) -> String {
+        self.endpoint.base.to_string()
+    }
+
     fn redacted_url(&self) -> String {
         self.endpoint.redacted_query_url(&self.settings)
     }

@@ -9,7 +9,7 @@ use super::schedule::GroupSchedule;
 use super::snapshot::{DEFAULT_UPDATE_ENTRIES, GroupSnapshot, RuleSnapshot, StateRegistry};
 use crate::config::{Group, RuleKind};
 use crate::datasource::{BoxFuture, InstantQuery, Querier, QueryError};
-use crate::rule::alerting::{AlertingRule, AlertingSettings, Outcome, Templater};
+use crate::rule::alerting::{AlertingRule, AlertingSettings, EvalError, Outcome, Templater};
 use crate::rule::labels::{self, Labels};
 use crate::rule::recording::RecordingRule;
 use crate::rule::{Alert, QueryResult, Sample};
@@ -90,6 +90,11 @@ pub struct RunnerSettings {
     pub alertgroup_label: bool,
     /// Evaluations kept per rule for the API (`-rule.updateEntriesLimit`), unless the rule sets its own.
     pub update_entries_limit: usize,
+    /// `-rule.holdOnError`: how long firing alerts of a rule whose queries fail keep being re-sent; 0 sends
+    /// nothing while queries fail (vmalert's behaviour).
+    pub hold_on_error_ms: i64,
+    /// The datasource as shown in tocsin's own `TocsinDatasourceUnreachable` alert; `None` turns that alert off.
+    pub datasource_alert: Option<String>,
 }
 
 impl Default for RunnerSettings {
@@ -100,6 +105,8 @@ impl Default for RunnerSettings {
             max_resolve_ms: 0,
             alertgroup_label: true,
             update_entries_limit: DEFAULT_UPDATE_ENTRIES,
+            hold_on_error_ms: 0,
+            datasource_alert: None,
         }
     }
 }
@@ -152,6 +159,10 @@ pub struct GroupRunner {
     last_tick_ms: Option<i64>,
     last_duration_ms: u64,
     registry: Option<Arc<StateRegistry>>,
+    /// Per rule: when its queries started failing (the current run of failures), for `-rule.holdOnError`.
+    failing_since: Vec<Option<i64>>,
+    /// tocsin's own alert about a datasource the group cannot reach.
+    outage: Option<AlertingRule>,
 }
 
 impl GroupRunner {
@@ -194,8 +205,14 @@ impl GroupRunner {
                 }
             })
             .collect();
+        let outage = settings
+            .datasource_alert
+            .as_deref()
+            .map(|ds| outage::rule(&group, ds, &settings.external_labels));
         GroupRunner {
             history: vec![std::collections::VecDeque::new(); group.rules.len()],
+            failing_since: vec![None; group.rules.len()],
+            outage,
             group,
             schedule,
             rules,
@@ -281,9 +298,21 @@ impl GroupRunner {
             rules: Vec::with_capacity(self.rules.len()),
             missed: 0,
         };
+        let outage = outage::detect(timed.iter().map(|(r, _, _)| r));
         let mut written = Vec::new();
         let mut batches = Vec::new();
-        for (rule, (result, started_ms, duration_ms)) in self.rules.iter_mut().zip(timed) {
+        for (index, ((rule, (result, started_ms, duration_ms)), failing_since)) in self
+            .rules
+            .iter_mut()
+            .zip(timed)
+            .zip(&mut self.failing_since)
+            .enumerate()
+        {
+            if result.is_err() {
+                failing_since.get_or_insert(now);
+            } else {
+                *failing_since = None;
+            }
             let result_ref = result.as_ref().map_err(|e| e.to_string());
             let result_ref = result_ref.as_ref().map_err(String::as_str).copied();
             match rule {
@@ -294,8 +323,13 @@ impl GroupRunner {
                         template_errors,
                         series_fetched,
                     } = r.eval(ts, result_ref, self.templater.as_ref());
-                    // As vmalert: a failed evaluation sends nothing for the rule this round.
-                    let failed = error.is_some();
+                    // As vmalert, a failed evaluation sends nothing for the rule this round; except that while
+                    // queries fail, firing alerts are held (re-sent with a fresh endsAt) for `-rule.holdOnError`.
+                    let held = matches!(error, Some(EvalError::Query(_)))
+                        && self.settings.hold_on_error_ms > 0
+                        && failing_since
+                            .is_some_and(|since| now - since <= self.settings.hold_on_error_ms);
+                    let failed = error.is_some() && !held;
                     let error = error
                         .map(|e| e.to_string())
                         .or_else(|| template_errors.first().cloned());
@@ -318,15 +352,18 @@ impl GroupRunner {
                             .collect()
                     };
                     if !due.is_empty() {
-                        batches.push(NotifyBatch {
-                            group_id: self.group.id,
-                            group_name: self.group.name.clone(),
-                            rule_name: r.settings.name.clone(),
-                            resolve_after_ms: resolve_after,
-                            now_ms: now,
-                            alerts: due,
-                            headers: self.group.notifier_headers.clone(),
-                        });
+                        batches.push((
+                            Some(index),
+                            NotifyBatch {
+                                group_id: self.group.id,
+                                group_name: self.group.name.clone(),
+                                rule_name: r.settings.name.clone(),
+                                resolve_after_ms: resolve_after,
+                                now_ms: now,
+                                alerts: due,
+                                headers: self.group.notifier_headers.clone(),
+                            },
+                        ));
                     }
                 }
                 RuleState::Recording(r) => {
@@ -351,27 +388,59 @@ impl GroupRunner {
         if !written.is_empty() {
             self.outputs.write(written);
         }
-        for batch in batches {
-            let rule_name = batch.rule_name.clone();
+        if let Some(rule) = &mut self.outage {
+            let due = outage::eval(
+                rule,
+                ts,
+                now,
+                outage.as_deref(),
+                self.settings.resend_delay_ms,
+            );
+            if !due.is_empty() {
+                batches.push((
+                    None,
+                    NotifyBatch {
+                        group_id: self.group.id,
+                        group_name: self.group.name.clone(),
+                        rule_name: rule.settings.name.clone(),
+                        resolve_after_ms: resolve_after,
+                        now_ms: now,
+                        alerts: due,
+                        headers: self.group.notifier_headers.clone(),
+                    },
+                ));
+            }
+        }
+        self.deliver(batches, now).await;
+        self.record(&report, eval_started.elapsed());
+        report
+    }
+
+    /// Hands each batch to the notifier and marks its alerts sent when it was accepted. A batch belongs to the
+    /// rule at its index, or to the outage alert (`None`).
+    async fn deliver(&mut self, batches: Vec<(Option<usize>, NotifyBatch)>, now: i64) {
+        for (index, batch) in batches {
             let sent: Vec<(Labels, crate::rule::AlertState)> = batch
                 .alerts
                 .iter()
                 .map(|a| (a.labels.clone(), a.state))
                 .collect();
-            if self.outputs.notify(batch).await {
-                for rule in &mut self.rules {
-                    if let RuleState::Alerting(r) = rule
-                        && r.settings.name == rule_name
-                    {
-                        for (labels, state) in &sent {
-                            r.mark_sent(labels, *state, now);
-                        }
-                    }
+            if !self.outputs.notify(batch).await {
+                continue;
+            }
+            let rule = match index {
+                Some(i) => match self.rules.get_mut(i) {
+                    Some(RuleState::Alerting(r)) => Some(r),
+                    _ => None,
+                },
+                None => self.outage.as_mut(),
+            };
+            if let Some(r) = rule {
+                for (labels, state) in &sent {
+                    r.mark_sent(labels, *state, now);
                 }
             }
         }
-        self.record(&report, eval_started.elapsed());
-        report
     }
 
     /// Keeps the evaluation for the API: per-rule history bounded by the rule's (or the process's) entry limit.
@@ -493,6 +562,12 @@ async fn join_all<T>(futures: impl IntoIterator<Item = BoxFuture<'_, T>>) -> Vec
     .await;
     out.into_iter().flatten().collect()
 }
+
+mod handover;
+mod outage;
+
+pub use handover::Retired;
+pub use outage::ALERT_NAME as OUTAGE_ALERT_NAME;
 
 #[cfg(test)]
 mod tests;

@@ -54,10 +54,23 @@ impl GroupSnapshot {
     }
 }
 
-/// The latest snapshot of every running group, keyed by group ID.
+/// The latest snapshot of every running group, keyed by group ID, and the outcome of configuration reloads.
 #[derive(Debug, Default)]
 pub struct StateRegistry {
     groups: RwLock<BTreeMap<u64, Arc<GroupSnapshot>>>,
+    reloads: RwLock<ReloadStats>,
+}
+
+/// Configuration loads and reloads, for vmalert's `vmalert_config_last_reload_*` metrics.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ReloadStats {
+    /// Reloads attempted after the first load.
+    pub total: u64,
+    pub errors: u64,
+    /// Whether the latest load or reload succeeded.
+    pub last_successful: bool,
+    /// When the latest successful load or reload finished (milliseconds since the epoch).
+    pub last_success_ms: i64,
 }
 
 impl StateRegistry {
@@ -82,6 +95,24 @@ impl StateRegistry {
     pub fn groups(&self) -> Vec<Arc<GroupSnapshot>> {
         let groups = self.groups.read().unwrap_or_else(|p| p.into_inner());
         groups.values().cloned().collect()
+    }
+
+    /// Records a load (the first call) or a reload and whether it succeeded, at `now_ms`.
+    pub fn reloaded(&self, ok: bool, now_ms: i64) {
+        let mut r = self.reloads.write().unwrap_or_else(|p| p.into_inner());
+        if r.last_success_ms != 0 || r.errors != 0 {
+            r.total += 1;
+        }
+        if ok {
+            r.last_success_ms = now_ms;
+        } else {
+            r.errors += 1;
+        }
+        r.last_successful = ok;
+    }
+
+    pub fn reload_stats(&self) -> ReloadStats {
+        *self.reloads.read().unwrap_or_else(|p| p.into_inner())
     }
 
     /// One group's latest snapshot.

@@ -57,6 +57,8 @@ pub struct HttpSender {
     auth: Auth,
     headers: Vec<(HeaderName, super::config::Secret)>,
     backoff: ExponentialBuilder,
+    /// The backoff of [`HttpSender::send_until_acknowledged`]: no total limit.
+    persistent: ExponentialBuilder,
     stats: Arc<RemoteWriteStats>,
 }
 
@@ -81,6 +83,7 @@ impl HttpSender {
             auth,
             headers,
             backoff: backoff(settings.retry_min_interval, settings.retry_max_time),
+            persistent: persistent_backoff(settings.retry_min_interval, settings.retry_max_time),
             stats,
         }
     }
@@ -99,6 +102,21 @@ impl HttpSender {
             .notify(|err: &SendError, delay: Duration| {
                 RemoteWriteStats::add(&self.stats.retries, 1);
                 tracing::warn!(endpoint = %self.shown, error = %err, retry_in = ?delay, "remote write failed, retrying");
+            })
+            .await
+    }
+
+    /// Sends `body` until it is acknowledged or refused for good: retryable failures are retried for ever, with
+    /// delays doubling from `retry_min_interval` (at least 10 ms) up to `retry_max_time` each. For a durable
+    /// queue; the caller ends the wait by dropping the future (shutdown deadline).
+    pub async fn send_until_acknowledged(&self, body: &[u8]) -> Result<(), SendError> {
+        (|| self.send_once(body))
+            .retry(self.persistent)
+            .when(SendError::is_retryable)
+            .notify(|err: &SendError, delay: Duration| {
+                RemoteWriteStats::add(&self.stats.retries, 1);
+                tracing::warn!(endpoint = %self.shown, error = %err, retry_in = ?delay,
+                    "remote write failed; the batch stays queued and is retried");
             })
             .await
     }
@@ -186,6 +204,18 @@ fn backoff(min: Duration, max_total: Duration) -> ExponentialBuilder {
         .with_max_times(MAX_RETRIES)
 }
 
+/// A durable queue's policy: start at `min` (at least 10 ms), double, cap each delay at `max_delay`, never stop.
+fn persistent_backoff(min: Duration, max_delay: Duration) -> ExponentialBuilder {
+    let cap = Duration::from_secs(365 * 24 * 3600);
+    let min = min.clamp(Duration::from_millis(10), cap);
+    ExponentialBuilder::default()
+        .with_min_delay(min)
+        .with_factor(2.0)
+        .with_max_delay(max_delay.clamp(min, cap))
+        .with_total_delay(None)
+        .without_max_times()
+}
+
 /// An error and its causes on one line (reqwest's top-level message alone says little).
 fn describe(err: &dyn std::error::Error) -> String {
     let mut out = err.to_string();
@@ -231,6 +261,23 @@ mod tests {
             .collect();
         // 1+2+4+8 = 15; the next (16) would pass 30 s.
         assert_eq!(delays, vec![1, 2, 4, 8]);
+    }
+
+    #[test]
+    fn persistent_backoff_doubles_to_the_cap_and_does_not_stop() {
+        use backon::BackoffBuilder;
+        let delays: Vec<u64> = persistent_backoff(Duration::from_secs(1), Duration::from_secs(30))
+            .build()
+            .take(100)
+            .map(|d| d.as_secs())
+            .collect();
+        assert_eq!(delays.len(), 100);
+        assert_eq!(&delays[..7], &[1, 2, 4, 8, 16, 30, 30]);
+        assert!(delays.iter().all(|&d| d <= 30));
+        let floor = persistent_backoff(Duration::ZERO, Duration::ZERO)
+            .build()
+            .next();
+        assert_eq!(floor, Some(Duration::from_millis(10)));
     }
 
     #[test]

@@ -21,6 +21,33 @@ pub const DEFAULT_RETRY_MIN_INTERVAL: Duration = Duration::from_secs(1);
 /// vmalert's `-remoteWrite.retryMaxTime`: the budget for backoff delays of one batch.
 pub const DEFAULT_RETRY_MAX_TIME: Duration = Duration::from_secs(30);
 
+/// `-remoteWrite.maxDiskUsage` default: 1 GiB of segment files.
+pub const DEFAULT_MAX_DISK_USAGE: u64 = 1 << 30;
+/// `-remoteWrite.maxRowsPerSecond` default: the pace of a durable queue's sender.
+pub const DEFAULT_MAX_ROWS_PER_SECOND: u64 = 50_000;
+
+/// The durable queue (`-remoteWrite.queuePath`); without it the queue is vmalert's, in memory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DiskQueueSettings {
+    /// `-remoteWrite.queuePath`: the directory of segment files, created when missing.
+    pub path: PathBuf,
+    /// `-remoteWrite.maxDiskUsage`: bytes of segment files; the oldest are dropped beyond it.
+    pub max_bytes: u64,
+    /// `-remoteWrite.maxRowsPerSecond`: samples sent per second at most; 0 for no limit.
+    pub max_rows_per_second: u64,
+}
+
+impl DiskQueueSettings {
+    /// Settings with the defaults for `path`.
+    pub fn new(path: impl Into<PathBuf>) -> Self {
+        DiskQueueSettings {
+            path: path.into(),
+            max_bytes: DEFAULT_MAX_DISK_USAGE,
+            max_rows_per_second: DEFAULT_MAX_ROWS_PER_SECOND,
+        }
+    }
+}
+
 /// vmalert's `-remoteWrite.concurrency` default: twice the CPUs available to the process (cgroup limits included).
 pub fn default_concurrency() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get()) * 2
@@ -57,6 +84,8 @@ pub struct RemoteWriteSettings {
     pub headers: Vec<(String, Secret)>,
     /// The `User-Agent` header.
     pub user_agent: String,
+    /// `-remoteWrite.queuePath` and its limits; `None` keeps vmalert's in-memory queue.
+    pub disk_queue: Option<DiskQueueSettings>,
 }
 
 impl RemoteWriteSettings {
@@ -76,6 +105,7 @@ impl RemoteWriteSettings {
             tls: TlsSettings::default(),
             headers: Vec::new(),
             user_agent: concat!("tocsin/", env!("CARGO_PKG_VERSION")).to_string(),
+            disk_queue: None,
         }
     }
 }
@@ -106,6 +136,7 @@ impl fmt::Debug for RemoteWriteSettings {
             .field("tls", &self.tls)
             .field("headers", &self.headers)
             .field("user_agent", &self.user_agent)
+            .field("disk_queue", &self.disk_queue)
             .finish()
     }
 }

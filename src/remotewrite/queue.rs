@@ -33,6 +33,20 @@ pub enum DropReason {
     QueueFull { capacity: usize },
     #[error("remote writer is shut down")]
     Closed,
+    /// The durable queue could not store them (disk error, or a record larger than the whole queue).
+    #[error("remote-write disk queue cannot store them: {reason}")]
+    Storage { reason: String },
+}
+
+/// What a durable queue holds on disk, for gauges.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct DiskUsage {
+    /// Bytes of all segment files.
+    pub bytes: u64,
+    /// Samples not yet settled (waiting or in flight).
+    pub rows: u64,
+    /// Records (stored batches) not yet settled.
+    pub batches: u64,
 }
 
 /// Samples taken from the queue to be sent as one request.
@@ -71,6 +85,19 @@ pub trait SampleQueue: Send + Sync {
     fn close(&self);
     /// Resolves when at least `min_len` samples wait, or when the queue is closed.
     fn wait_for(&self, min_len: usize) -> BoxFuture<'_, ()>;
+    /// True when the queue keeps unsettled batches across restarts. The writer then sends in order with one
+    /// worker, retries retryable failures until shutdown instead of giving up, and leaves what is unsent at
+    /// shutdown in the queue.
+    fn durable(&self) -> bool {
+        false
+    }
+    /// Makes what was pushed so far survive a power cut (fsync). May block briefly; the writer calls it from a
+    /// blocking task.
+    fn sync(&self) {}
+    /// Bytes, rows and batches held on disk; `None` for a memory queue.
+    fn disk_usage(&self) -> Option<DiskUsage> {
+        None
+    }
 }
 
 /// vmalert's in-memory queue: a bounded FIFO of samples.

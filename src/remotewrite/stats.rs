@@ -21,6 +21,11 @@ pub struct RemoteWriteStats {
     pub requests: AtomicU64,
     /// `tocsin_remotewrite_retries_total`: attempts that failed in a retryable way and were retried.
     pub retries: AtomicU64,
+    /// `tocsin_remotewrite_disk_queue_dropped_rows_total`: samples the disk queue dropped, oldest first, because
+    /// it was full, or because a record could not be read back. Also counted in `dropped_rows`.
+    pub disk_dropped_rows: AtomicU64,
+    /// `tocsin_remotewrite_disk_queue_truncated_bytes_total`: bytes cut off segment ends at open (torn tails).
+    pub disk_truncated_bytes: AtomicU64,
 }
 
 /// A point-in-time copy of [`RemoteWriteStats`].
@@ -33,6 +38,8 @@ pub struct StatsSnapshot {
     pub errors: u64,
     pub requests: u64,
     pub retries: u64,
+    pub disk_dropped_rows: u64,
+    pub disk_truncated_bytes: u64,
 }
 
 impl RemoteWriteStats {
@@ -46,6 +53,8 @@ impl RemoteWriteStats {
             errors: get(&self.errors),
             requests: get(&self.requests),
             retries: get(&self.retries),
+            disk_dropped_rows: get(&self.disk_dropped_rows),
+            disk_truncated_bytes: get(&self.disk_truncated_bytes),
         }
     }
 

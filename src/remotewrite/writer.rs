@@ -5,11 +5,17 @@
 //! fires (every `flush_interval`, the workers' timers spread evenly over the interval), takes one batch, encodes it
 //! and sends it with retries. A batch is sent once: delivered, or dropped and counted. The writer knows nothing
 //! about rules; evaluation hands it samples through a [`RemoteWriteHandle`], which never blocks.
+//!
+//! Over a durable queue ([`SampleQueue::durable`]) the writer sends in order: one worker, batches paced by
+//! `-remoteWrite.maxRowsPerSecond`, retryable failures retried until they succeed or shutdown comes (the batch then
+//! stays queued for the next start), and a syncer task that fsyncs the queue every second.
 
 use super::client::HttpSender;
 use super::config::{Auth, RemoteWriteSettings, Secret};
+use super::disk::{DiskLimits, DiskQueue, DiskQueueError};
 use super::encode;
-use super::queue::{Batch, Dropped, MemoryQueue, Outcome, SampleQueue};
+use super::queue::{Batch, DiskUsage, Dropped, MemoryQueue, Outcome, SampleQueue};
+use super::rate::RateLimiter;
 use super::stats::{RemoteWriteStats, StatsSnapshot};
 use crate::rule::Sample;
 use reqwest::header::HeaderName;
@@ -24,6 +30,8 @@ use tokio::time::{Instant, MissedTickBehavior};
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(1);
 /// Durations are capped here so that adding them to `Instant::now()` cannot overflow.
 const MAX_WAIT: Duration = Duration::from_secs(365 * 24 * 3600);
+/// How often a durable queue is fsynced: the most a power cut can lose.
+pub const SYNC_INTERVAL: Duration = Duration::from_secs(1);
 
 /// Why the writer could not start.
 #[derive(Debug, thiserror::Error)]
@@ -45,6 +53,8 @@ pub enum RemoteWriteError {
     Client(String),
     #[error("the remote writer must be started inside a tokio runtime")]
     NoRuntime,
+    #[error(transparent)]
+    Queue(#[from] DiskQueueError),
 }
 
 /// What shutdown could and could not send.
@@ -54,6 +64,8 @@ pub struct ShutdownReport {
     pub flushed_rows: u64,
     /// Samples dropped during shutdown: not sent before the deadline, rejected, or retries exhausted.
     pub unsent_rows: u64,
+    /// Samples left in a durable queue for the next start (0 for the memory queue).
+    pub kept_rows: u64,
     /// True when every worker stopped by itself within the deadline (plus a short grace).
     pub clean: bool,
 }
@@ -86,6 +98,11 @@ impl RemoteWriteHandle {
     pub fn queue_len(&self) -> usize {
         self.queue.len()
     }
+
+    /// What a durable queue holds on disk; `None` for the memory queue.
+    pub fn disk_usage(&self) -> Option<DiskUsage> {
+        self.queue.disk_usage()
+    }
 }
 
 /// The running writer. Dropping it without [`RemoteWriter::shutdown`] closes the queue and aborts the workers.
@@ -99,20 +116,36 @@ pub struct RemoteWriter {
 }
 
 impl RemoteWriter {
-    /// Starts the workers with vmalert's in-memory queue of `max_queue_size` samples.
+    /// Starts the workers with the durable queue of `settings.disk_queue` when set (opening it blocks while it
+    /// is scanned), otherwise with vmalert's in-memory queue of `max_queue_size` samples.
     pub fn new(settings: RemoteWriteSettings) -> Result<Self, RemoteWriteError> {
-        let queue = Arc::new(MemoryQueue::new(settings.max_queue_size));
-        Self::with_queue(settings, queue)
+        let stats = Arc::new(RemoteWriteStats::default());
+        let queue: Arc<dyn SampleQueue> = match &settings.disk_queue {
+            Some(d) => Arc::new(DiskQueue::open(
+                &d.path,
+                DiskLimits::new(d.max_bytes, settings.max_batch_size),
+                stats.clone(),
+            )?),
+            None => Arc::new(MemoryQueue::new(settings.max_queue_size)),
+        };
+        Self::start(settings, queue, stats)
     }
 
-    /// Starts the workers over any queue (the durable queue's entry point).
+    /// Starts the workers over any queue.
     pub fn with_queue(
         settings: RemoteWriteSettings,
         queue: Arc<dyn SampleQueue>,
     ) -> Result<Self, RemoteWriteError> {
+        Self::start(settings, queue, Arc::new(RemoteWriteStats::default()))
+    }
+
+    fn start(
+        settings: RemoteWriteSettings,
+        queue: Arc<dyn SampleQueue>,
+        stats: Arc<RemoteWriteStats>,
+    ) -> Result<Self, RemoteWriteError> {
         let runtime =
             tokio::runtime::Handle::try_current().map_err(|_| RemoteWriteError::NoRuntime)?;
-        let stats = Arc::new(RemoteWriteStats::default());
         let (endpoint, auth) = endpoint(&settings)?;
         let headers = settings
             .headers
@@ -136,8 +169,22 @@ impl RemoteWriter {
 
         let (stop, _) = watch::channel(None);
         let in_flight = Arc::new(AtomicU64::new(0));
-        let concurrency = settings.concurrency.max(1);
+        let durable = queue.durable();
+        // In order over a durable queue: one batch at a time, so each series arrives in timestamp order.
+        let concurrency = if durable {
+            1
+        } else {
+            settings.concurrency.max(1)
+        };
+        let limiter = settings
+            .disk_queue
+            .as_ref()
+            .filter(|_| durable)
+            .and_then(|d| RateLimiter::new(d.max_rows_per_second));
         let mut workers = JoinSet::new();
+        if durable {
+            workers.spawn_on(syncer(queue.clone(), stop.subscribe()), &runtime);
+        }
         let flush_interval = settings
             .flush_interval
             .clamp(Duration::from_millis(1), MAX_WAIT);
@@ -152,10 +199,12 @@ impl RemoteWriter {
                 first_flush: flush_interval.mul_f64((id + 1) as f64 / concurrency as f64),
                 stop: stop.subscribe(),
                 in_flight: in_flight.clone(),
+                durable,
+                limiter: limiter.clone(),
             };
             workers.spawn_on(worker.run(), &runtime);
         }
-        tracing::info!(endpoint = %shown, concurrency, max_queue_size = settings.max_queue_size,
+        tracing::info!(endpoint = %shown, concurrency, durable, max_queue_size = settings.max_queue_size,
             max_batch_size = settings.max_batch_size, "remote write started");
         Ok(RemoteWriter {
             handle: RemoteWriteHandle { queue, stats },
@@ -196,17 +245,19 @@ impl RemoteWriter {
         .await;
         let clean = joined.is_ok();
         let stats = &self.handle.stats;
+        let durable = self.handle.queue.durable();
         if !clean {
             workers.abort_all();
             // Bounded by the number of workers; waits only for the aborts to land.
             while workers.join_next().await.is_some() {}
-            RemoteWriteStats::add(
-                &stats.dropped_rows,
-                self.in_flight.swap(0, Ordering::Relaxed) as usize,
-            );
+            let in_flight = self.in_flight.swap(0, Ordering::Relaxed) as usize;
+            if !durable {
+                RemoteWriteStats::add(&stats.dropped_rows, in_flight);
+            }
         }
-        // Whatever is left was not sent in time. `take` empties a closed queue, so this ends.
-        while let Some(batch) = self.handle.queue.take(usize::MAX) {
+        // Whatever is left was not sent in time: a durable queue keeps it; the memory queue drops it (`take`
+        // empties a closed queue, so this ends).
+        while !durable && let Some(batch) = self.handle.queue.take(usize::MAX) {
             RemoteWriteStats::add(&stats.dropped_rows, batch.samples.len());
             self.handle.queue.settle(batch.id, Outcome::Abandoned);
         }
@@ -214,8 +265,13 @@ impl RemoteWriter {
         let report = ShutdownReport {
             flushed_rows: after.sent_rows - before.sent_rows,
             unsent_rows: after.dropped_rows - before.dropped_rows,
+            kept_rows: self.handle.queue.disk_usage().map_or(0, |d| d.rows),
             clean,
         };
+        if report.kept_rows > 0 {
+            tracing::info!(endpoint = %self.endpoint, kept_rows = report.kept_rows,
+                "remote write shut down; unsent samples stay in the disk queue for the next start");
+        }
         if report.unsent_rows > 0 {
             tracing::warn!(endpoint = %self.endpoint, unsent_rows = report.unsent_rows,
                 flushed_rows = report.flushed_rows, "remote write shut down with unsent samples");
@@ -243,6 +299,29 @@ struct Worker {
     first_flush: Duration,
     stop: watch::Receiver<Option<Instant>>,
     in_flight: Arc<AtomicU64>,
+    /// Over a durable queue: retry until shutdown, keep what is unsent.
+    durable: bool,
+    limiter: Option<RateLimiter>,
+}
+
+/// Fsyncs a durable queue every [`SYNC_INTERVAL`] until shutdown (the queue syncs itself on close).
+async fn syncer(queue: Arc<dyn SampleQueue>, mut stop: watch::Receiver<Option<Instant>>) {
+    let mut tick = tokio::time::interval(SYNC_INTERVAL);
+    tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    // Runs until shutdown; each turn syncs once.
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {
+                let q = queue.clone();
+                let _ = tokio::task::spawn_blocking(move || q.sync()).await;
+            }
+            changed = stop.changed() => {
+                if changed.is_err() || stop.borrow().is_some() {
+                    return;
+                }
+            }
+        }
+    }
 }
 
 impl Worker {
@@ -266,62 +345,121 @@ impl Worker {
                 }
             }
             if let Some(batch) = self.queue.take(self.max_batch) {
-                self.deliver(batch).await;
+                self.deliver(batch, false).await;
             }
         }
-        // Shutdown: the queue is closed, so draining ends; the deadline cuts it short.
+        // Shutdown: the queue is closed, so draining ends; the deadline cuts it short, and so does a durable
+        // queue's first failure (what is left stays on disk).
         let deadline = *self.stop.borrow();
         while deadline.is_none_or(|d| Instant::now() < d) {
             let Some(batch) = self.queue.take(self.max_batch) else {
                 break;
             };
-            self.deliver(batch).await;
+            if !self.deliver(batch, true).await {
+                break;
+            }
         }
     }
 
-    /// Encodes and sends one batch, racing the shutdown deadline once there is one, and settles it.
-    async fn deliver(&mut self, batch: Batch) {
+    /// Encodes and sends one batch and settles it; false when draining should stop.
+    async fn deliver(&mut self, batch: Batch, draining: bool) -> bool {
         let rows = batch.samples.len();
         self.in_flight.fetch_add(rows as u64, Ordering::Relaxed);
-        self.send_batch(batch).await;
+        let go_on = self.send_batch(batch, draining).await;
         self.in_flight.fetch_sub(rows as u64, Ordering::Relaxed);
+        go_on
     }
 
-    async fn send_batch(&mut self, batch: Batch) {
+    /// Sends one batch. The memory queue's batch gets `send`'s bounded retries, cut at the shutdown deadline.
+    /// A durable queue's batch is retried until acknowledged; once shutdown begins it gets one last attempt
+    /// (within the deadline) and, if that fails, stays on disk.
+    async fn send_batch(&mut self, batch: Batch, mut draining: bool) -> bool {
         let rows = batch.samples.len();
+        if rows == 0 {
+            // Only a durable queue whose records could not be read back hands out an empty batch (counted there).
+            self.queue.settle(batch.id, Outcome::Rejected);
+            return true;
+        }
         let body = match encode::encode(&batch.samples) {
             Ok(body) => body,
             Err(e) => {
                 self.give_up(batch.id, rows, Outcome::Rejected, &e.to_string());
-                return;
+                return true;
             }
         };
-        let mut stop = self.stop.clone();
-        let outcome = tokio::select! {
-            result = self.sender.send(&body) => Some(result),
-            _ = reached_deadline(&mut stop) => None,
-        };
-        match outcome {
-            Some(Ok(())) => {
-                RemoteWriteStats::add(&self.stats.sent_rows, rows);
-                RemoteWriteStats::add(&self.stats.sent_bytes, body.len());
-                self.queue.settle(batch.id, Outcome::Delivered);
-            }
-            Some(Err(e)) => {
-                let why = if e.is_retryable() {
-                    format!("retries exhausted (-remoteWrite.retryMaxTime): {e}")
-                } else {
-                    format!("not retryable: {e}")
+        let wait = self
+            .limiter
+            .as_mut()
+            .map_or(Duration::ZERO, |l| l.reserve(Instant::now(), rows as u64));
+        // At most two turns: the second only for a durable batch interrupted by the start of shutdown.
+        for _ in 0..2 {
+            let mut stop = self.stop.clone();
+            let (sender, durable, body) = (&self.sender, self.durable, &body);
+            let attempt = async move {
+                if !wait.is_zero() && !draining {
+                    tokio::time::sleep(wait).await;
+                }
+                let sent = match (durable, draining) {
+                    (true, false) => sender.send_until_acknowledged(body).await,
+                    (true, true) => sender.send_once(body).await,
+                    (false, _) => sender.send(body).await,
                 };
-                self.give_up(batch.id, rows, Outcome::Rejected, &why);
+                sent.map(|()| body.len())
+            };
+            let cut = async move {
+                if durable && !draining {
+                    stop_requested(&mut stop).await;
+                } else {
+                    reached_deadline(&mut stop).await;
+                }
+            };
+            let outcome = tokio::select! {
+                result = attempt => Some(result),
+                _ = cut => None,
+            };
+            match outcome {
+                Some(Ok(bytes)) => {
+                    RemoteWriteStats::add(&self.stats.sent_rows, rows);
+                    RemoteWriteStats::add(&self.stats.sent_bytes, bytes);
+                    self.queue.settle(batch.id, Outcome::Delivered);
+                    return true;
+                }
+                Some(Err(e)) if self.durable && e.is_retryable() => {
+                    tracing::info!(endpoint = %self.sender.endpoint(), rows, error = %e,
+                        "remote write still failing at shutdown; unsent batches stay in the disk queue");
+                    self.queue.settle(batch.id, Outcome::Abandoned);
+                    return false;
+                }
+                Some(Err(e)) => {
+                    let why = if e.is_retryable() {
+                        format!("retries exhausted (-remoteWrite.retryMaxTime): {e}")
+                    } else {
+                        format!("not retryable: {e}")
+                    };
+                    self.give_up(batch.id, rows, Outcome::Rejected, &why);
+                    return true;
+                }
+                None if self.durable && !draining => draining = true,
+                None if self.durable => {
+                    tracing::info!(endpoint = %self.sender.endpoint(), rows,
+                        "remote-write batch not sent before the shutdown deadline; it stays in the disk queue");
+                    self.queue.settle(batch.id, Outcome::Abandoned);
+                    return false;
+                }
+                None => {
+                    self.give_up(
+                        batch.id,
+                        rows,
+                        Outcome::Abandoned,
+                        "shutdown deadline passed",
+                    );
+                    return true;
+                }
             }
-            None => self.give_up(
-                batch.id,
-                rows,
-                Outcome::Abandoned,
-                "shutdown deadline passed",
-            ),
         }
+        // Reached only if a durable batch saw shutdown start twice, which cannot happen: keep it.
+        self.queue.settle(batch.id, Outcome::Abandoned);
+        false
     }
 
     fn give_up(&self, id: u64, rows: usize, outcome: Outcome, why: &str) {
@@ -329,6 +467,19 @@ impl Worker {
         RemoteWriteStats::add(&self.stats.errors, 1);
         tracing::error!(endpoint = %self.sender.endpoint(), rows, reason = %why, "dropping remote-write batch");
         self.queue.settle(id, outcome);
+    }
+}
+
+/// Resolves as soon as shutdown has begun; pending forever otherwise.
+async fn stop_requested(stop: &mut watch::Receiver<Option<Instant>>) {
+    // Each turn waits for a change of the stop value; it changes once (None -> Some).
+    loop {
+        if stop.borrow_and_update().is_some() {
+            return;
+        }
+        if stop.changed().await.is_err() {
+            std::future::pending::<()>().await;
+        }
     }
 }
 

@@ -109,6 +109,9 @@ pub struct AlertingRule {
     /// sets can share it (its hash does not separate names from values), so it never decides identity here.
     alerts: BTreeMap<Labels, Alert>,
     series: SeriesTracker,
+    /// `for` state read back from the datasource after a restart (labels → active-since, and whether the alert
+    /// was firing): applied to the alerts the next successful evaluation creates, then forgotten.
+    restore: BTreeMap<Labels, (i64, bool)>,
 }
 
 impl AlertingRule {
@@ -117,7 +120,63 @@ impl AlertingRule {
             settings,
             alerts: BTreeMap::new(),
             series: SeriesTracker::default(),
+            restore: BTreeMap::new(),
         }
+    }
+
+    /// Takes over the alerts and written series of `old`, the same rule (same identity) before a reload, so `for`
+    /// progress, firing alerts and pending resolves survive. Settings stay the new ones.
+    pub fn adopt(&mut self, old: AlertingRule) {
+        self.alerts = old.alerts;
+        self.series = old.series;
+        self.restore = old.restore;
+    }
+
+    /// Installs alerts handed over by a live sibling replica, exactly as the sibling holds them (firing alerts stay
+    /// firing with their original times). Only for a rule that has no alerts of its own yet.
+    pub fn restore_alerts(&mut self, alerts: impl IntoIterator<Item = Alert>) {
+        if !self.alerts.is_empty() {
+            return;
+        }
+        for mut a in alerts {
+            if a.labels.get("alertname") != Some(&self.settings.name) {
+                continue;
+            }
+            a.id = labels::hash(&a.labels);
+            a.last_sent = None;
+            a.restored = true;
+            self.alerts.insert(a.labels.clone(), a);
+        }
+    }
+
+    /// Remembers `for` state read from `ALERTS_FOR_STATE` (labels → active-since in milliseconds, and whether
+    /// `ALERTS{alertstate="firing"}` was seen): an alert the next successful evaluation creates with these labels
+    /// starts at that time, and is firing at once if it was firing or has been active for `for` already.
+    pub fn restore_for_state(&mut self, entries: impl IntoIterator<Item = (Labels, i64, bool)>) {
+        for (labels, active_at, firing) in entries {
+            self.restore.insert(labels, (active_at, firing));
+        }
+    }
+
+    /// Resolves every active alert at `ts` because the rule goes away (removed, or its identity changed on
+    /// reload): returns the resolved alerts to send and staleness markers for the series the rule wrote.
+    pub fn retire(&mut self, ts: i64) -> (Vec<Alert>, Vec<Sample>) {
+        let mut resolved = Vec::new();
+        for a in self.alerts.values_mut() {
+            if a.state == AlertState::Firing {
+                a.state = AlertState::Inactive;
+                a.resolved_at = Some(ts);
+                a.keep_firing_since = None;
+                resolved.push(a.clone());
+            }
+        }
+        self.alerts.clear();
+        (resolved, self.series.stale_all(ts))
+    }
+
+    /// True when the rule has at least one firing alert.
+    pub fn has_firing(&self) -> bool {
+        self.alerts.values().any(|a| a.state == AlertState::Firing)
     }
 
     /// Every alert the rule holds (pending, firing and recently resolved), ordered by ID.
@@ -186,18 +245,27 @@ impl AlertingRule {
         }
 
         for (labels, (value, _)) in &seen {
-            let alert = self.alerts.entry(labels.clone()).or_insert_with(|| Alert {
-                id: labels::hash(labels),
-                labels: labels.clone(),
-                annotations: Labels::new(),
-                state: AlertState::Pending,
-                value: *value,
-                active_at: ts,
-                fired_at: None,
-                resolved_at: None,
-                keep_firing_since: None,
-                last_sent: None,
-                restored: false,
+            let restore = &mut self.restore;
+            let alert = self.alerts.entry(labels.clone()).or_insert_with(|| {
+                let restored = restore.remove(labels);
+                let (active_at, was_firing) = restored.unwrap_or((ts, false));
+                Alert {
+                    id: labels::hash(labels),
+                    labels: labels.clone(),
+                    annotations: Labels::new(),
+                    state: if was_firing {
+                        AlertState::Firing
+                    } else {
+                        AlertState::Pending
+                    },
+                    value: *value,
+                    active_at: active_at.min(ts),
+                    fired_at: was_firing.then_some(ts),
+                    resolved_at: None,
+                    keep_firing_since: None,
+                    last_sent: None,
+                    restored: restored.is_some(),
+                }
             });
             if alert.state == AlertState::Inactive {
                 // A resolved alert whose series came back starts over as pending.
@@ -210,6 +278,8 @@ impl AlertingRule {
             alert.keep_firing_since = None;
         }
 
+        // Restored `for` state applies to the first successful evaluation only.
+        self.restore.clear();
         let for_ms = self.settings.for_ms;
         let keep_ms = self.settings.keep_firing_for_ms;
         self.alerts.retain(|key, a| {

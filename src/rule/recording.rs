@@ -78,6 +78,11 @@ impl RecordingRule {
         Ok(self.series.emit(out, ts))
     }
 
+    /// Takes over the series `old` (the same rule before a reload) wrote, so staleness continues across the reload.
+    pub fn adopt(&mut self, old: RecordingRule) {
+        self.series = old.series;
+    }
+
     /// Series this rule wrote last time, marked stale: for a rule that is removed or changed on reload.
     pub fn stale_series(&mut self, ts: i64) -> Vec<Sample> {
         self.series.stale_all(ts)

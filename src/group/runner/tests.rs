@@ -1,93 +1,15 @@
 //! The group loop driven by a scripted querier, recording outputs and tokio's paused clock.
 
 use super::*;
-use crate::config::{LoadOptions, load_text_with_env};
 use crate::group::schedule::{DEFAULT_EVAL_DELAY_MS, DEFAULT_MAX_START_DELAY_MS};
+use crate::group::testkit::{Recorder, Scripted, group, series};
 use crate::rule::labels::from_pairs;
-use crate::rule::{AlertState, QuerySample, VerbatimTemplater};
-use std::collections::HashMap;
+use crate::rule::{AlertState, VerbatimTemplater};
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 
 const M: i64 = 60_000;
 const START: i64 = 1_700_049_600_000; // a multiple of one minute
-
-/// Answers each expression from a script; records the query times and the most queries in flight at once.
-#[derive(Default)]
-struct Scripted {
-    answers: Mutex<HashMap<String, Result<QueryResult, QueryError>>>,
-    seen: Mutex<Vec<(String, i64)>>,
-    in_flight: AtomicUsize,
-    max_in_flight: AtomicUsize,
-}
-
-impl Scripted {
-    fn set(&self, expr: &str, answer: Result<QueryResult, QueryError>) {
-        self.answers
-            .lock()
-            .expect("lock")
-            .insert(expr.to_string(), answer);
-    }
-}
-
-fn series(pairs: &[&[(&str, &str)]], value: f64) -> Result<QueryResult, QueryError> {
-    Ok(QueryResult {
-        samples: pairs
-            .iter()
-            .map(|l| QuerySample {
-                labels: from_pairs(l),
-                value,
-                timestamp_ms: 0,
-            })
-            .collect(),
-        ..QueryResult::default()
-    })
-}
-
-impl Querier for Scripted {
-    fn query<'a>(&'a self, q: InstantQuery<'a>) -> BoxFuture<'a, Result<QueryResult, QueryError>> {
-        Box::pin(async move {
-            let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
-            self.max_in_flight.fetch_max(now, Ordering::SeqCst);
-            tokio::task::yield_now().await;
-            self.seen
-                .lock()
-                .expect("lock")
-                .push((q.expr.to_string(), q.time_ms));
-            self.in_flight.fetch_sub(1, Ordering::SeqCst);
-            self.answers
-                .lock()
-                .expect("lock")
-                .get(q.expr)
-                .cloned()
-                .unwrap_or_else(|| series(&[], 0.0))
-        })
-    }
-}
-
-#[derive(Default)]
-struct Recorder {
-    written: Mutex<Vec<Sample>>,
-    notified: Mutex<Vec<NotifyBatch>>,
-    accept: std::sync::atomic::AtomicBool,
-}
-
-impl Outputs for Recorder {
-    fn write(&self, samples: Vec<Sample>) {
-        self.written.lock().expect("lock").extend(samples);
-    }
-    fn notify(&self, batch: NotifyBatch) -> BoxFuture<'_, bool> {
-        self.notified.lock().expect("lock").push(batch);
-        let ok = self.accept.load(Ordering::SeqCst);
-        Box::pin(async move { ok })
-    }
-}
-
-fn group(text: &str) -> Arc<Group> {
-    let f = load_text_with_env("rules.yml", text, &LoadOptions::default(), |_| None);
-    assert!(f.diagnostics.is_empty(), "{:?}", f.diagnostics);
-    Arc::new(f.groups.into_iter().next().expect("group"))
-}
 
 const RULES: &str = "groups:\n- name: nodes\n  interval: 1m\n  concurrency: 2\n  labels: {team: infra}\n  notifier_headers: [\"X-Team: infra\"]\n  rules:\n  - alert: HostDown\n    expr: up == 0\n    labels: {severity: page}\n  - record: job:up:sum\n    expr: sum by (job) (up)\n  - alert: Other\n    expr: other\n";
 
@@ -268,4 +190,76 @@ async fn the_loop_evaluates_at_each_tick_and_stops_on_shutdown() {
         ticks.iter().all(|(_, ts)| ts.rem_euclid(M) == 0),
         "aligned query times"
     );
+}
+
+/// Alerts of the batches sent since `from`, as (rule, state) pairs.
+fn sent_since(out: &Recorder, from: usize) -> Vec<(String, AlertState)> {
+    out.notified.lock().expect("lock")[from..]
+        .iter()
+        .flat_map(|b| b.alerts.iter().map(|a| (b.rule_name.clone(), a.state)))
+        .collect()
+}
+
+#[tokio::test(start_paused = true)]
+async fn failing_queries_hold_firing_alerts_for_the_hold_time_and_raise_the_outage_alert() {
+    let q = Arc::new(Scripted::default());
+    q.set("up == 0", series(&[&[("instance", "a")]], 0.0));
+    let out = Arc::new(Recorder::default());
+    out.accept.store(true, Ordering::SeqCst);
+    let settings = RunnerSettings {
+        hold_on_error_ms: 3 * M,
+        datasource_alert: Some("http://vm:8428/".into()),
+        ..RunnerSettings::default()
+    };
+    let mut r = runner(q.clone(), out.clone(), settings);
+    r.eval_at(START).await;
+    assert_eq!(
+        sent_since(&out, 0),
+        vec![("HostDown".to_string(), AlertState::Firing)]
+    );
+    let down = || Err(QueryError::Retryable("connection refused".into()));
+    for expr in ["up == 0", "sum by (job) (up)", "other"] {
+        q.set(expr, down());
+    }
+    let outage = super::OUTAGE_ALERT_NAME.to_string();
+    for k in 1..=5 {
+        tokio::time::advance(std::time::Duration::from_millis(M as u64)).await;
+        let from = out.notified.lock().expect("lock").len();
+        r.eval_at(START + k * M).await;
+        let sent = sent_since(&out, from);
+        // Failing since START + 1m: held while now - since <= 3m, i.e. up to k = 4.
+        let held = sent.contains(&("HostDown".to_string(), AlertState::Firing));
+        assert_eq!(held, k <= 4, "k={k}: {sent:?}");
+        assert!(
+            sent.contains(&(outage.clone(), AlertState::Firing)),
+            "k={k}: {sent:?}"
+        );
+    }
+    q.set("up == 0", series(&[&[("instance", "a")]], 0.0));
+    tokio::time::advance(std::time::Duration::from_millis(M as u64)).await;
+    let from = out.notified.lock().expect("lock").len();
+    r.eval_at(START + 6 * M).await;
+    let sent = sent_since(&out, from);
+    assert!(sent.contains(&("HostDown".to_string(), AlertState::Firing)));
+    assert!(
+        sent.contains(&(outage.clone(), AlertState::Inactive)),
+        "resolved on recovery: {sent:?}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_bad_expression_is_not_an_outage() {
+    let q = Arc::new(Scripted::default());
+    for expr in ["up == 0", "sum by (job) (up)", "other"] {
+        q.set(expr, Err(QueryError::Permanent("bad expression".into())));
+    }
+    let out = Arc::new(Recorder::default());
+    out.accept.store(true, Ordering::SeqCst);
+    let settings = RunnerSettings {
+        datasource_alert: Some("http://vm:8428/".into()),
+        ..RunnerSettings::default()
+    };
+    let mut r = runner(q, out.clone(), settings);
+    r.eval_at(START).await;
+    assert!(sent_since(&out, 0).is_empty());
 }
