@@ -39,7 +39,9 @@ pub struct PhaseFigures {
     pub name: String,
     /// Per alert: (firing, resolved) notifications received in the phase.
     pub notifications: BTreeMap<String, (usize, usize)>,
-    /// Notifications (alerts in webhook posts) per sending Alertmanager peer.
+    /// Per alert outside the rule set (the ruler's own, e.g. `TocsinDatasourceUnreachable`): (firing, resolved).
+    pub others: BTreeMap<String, (usize, usize)>,
+    /// Notifications of the rule set's alerts per sending Alertmanager peer.
     pub by_peer: BTreeMap<usize, usize>,
     pub spurious_resolves: usize,
     /// Repeats with new content that change nothing for the receiver (attributable to the ruler).
@@ -84,8 +86,22 @@ pub fn compute(r: &Record<'_>) -> Vec<PhaseFigures> {
             ..PhaseFigures::default()
         })
         .collect();
-    let mut sorted: Vec<&Notification> = r.notifications.iter().collect();
+    // Alerts outside the rule set (tocsin's own TocsinDatasourceUnreachable) are counted, never judged.
+    let (mut sorted, others): (Vec<&Notification>, Vec<&Notification>) = r
+        .notifications
+        .iter()
+        .partition(|n| rules::ALERTS.contains(&n.alertname.as_str()));
     sorted.sort_by_key(|n| n.at_ms);
+    for n in others {
+        if let Some(p) = phase_of(r.phases, n.at_ms) {
+            let c = out[p].others.entry(n.alertname.clone()).or_default();
+            if n.firing {
+                c.0 += 1;
+            } else {
+                c.1 += 1;
+            }
+        }
+    }
     for n in &sorted {
         let Some(p) = phase_of(r.phases, n.at_ms) else {
             continue;
@@ -301,7 +317,12 @@ fn samples(r: &Record<'_>, out: &mut [PhaseFigures]) {
 pub fn timeline(r: &Record<'_>, origin_ms: i64) -> Vec<String> {
     let mut sorted: Vec<&Notification> = r.notifications.iter().collect();
     sorted.sort_by_key(|n| n.at_ms);
-    let marks = repeats(r.settings, &sorted);
+    let judged: Vec<&Notification> = sorted
+        .iter()
+        .copied()
+        .filter(|n| rules::ALERTS.contains(&n.alertname.as_str()))
+        .collect();
+    let marks = repeats(r.settings, &judged);
     let rel = |t: i64| format!("{:+.1}", (t - origin_ms) as f64 / 1000.0);
     sorted
         .iter()

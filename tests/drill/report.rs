@@ -41,6 +41,16 @@ pub fn table(runs: &[RunFigures]) -> String {
                 format!("{fi}/{re}")
             });
         }
+        row("notifications of the ruler's own alerts".into(), &|f| {
+            if f.others.is_empty() {
+                return "-".to_string();
+            }
+            let (fi, re) = f
+                .others
+                .values()
+                .fold((0, 0), |(a, b), (x, y)| (a + x, b + y));
+            format!("{fi}/{re}")
+        });
         row("notifications by peer 0/1/2".into(), &|f| {
             (0..super::PEERS)
                 .map(|i| f.by_peer.get(&i).copied().unwrap_or(0).to_string())

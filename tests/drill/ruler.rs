@@ -130,8 +130,8 @@ impl Replica {
         self.wait_up(offset).await;
     }
 
-    /// Up: `/health` answers 200, or (tocsin before it serves HTTP) it logged that its group started. Panics with
-    /// the log when the process exits first or is not up within 30 s.
+    /// Up: `/health` answers 200, or (tocsin before it serves HTTP) it logged that its groups started, which it
+    /// does after restoring state. Panics with the log when the process exits first or is not up within 30 s.
     async fn wait_up(&mut self, log_offset: usize) {
         let deadline = Instant::now() + Duration::from_secs(30);
         let health = format!("http://127.0.0.1:{}/health", self.port);
@@ -149,7 +149,7 @@ impl Replica {
                 .send()
                 .await
                 .is_ok_and(|r| r.status().is_success());
-            if healthy || self.proc.log_since(log_offset).contains("group started") {
+            if healthy || started_groups(&self.proc.log_since(log_offset)) {
                 return;
             }
             assert!(
@@ -172,6 +172,12 @@ impl Replica {
             );
         }
     }
+}
+
+/// Whether a log holds tocsin's "groups started" line (or an older "group started").
+fn started_groups(log: &str) -> bool {
+    log.lines()
+        .any(|l| l.contains("started") && l.contains("group"))
 }
 
 /// Ports for `n` replicas, fixed for the whole drill.
