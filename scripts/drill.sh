@@ -13,7 +13,8 @@
 # Environment (seconds unless noted), passed through to the harness: DRILL_INTERVAL, DRILL_OUTAGE, DRILL_RECOVERY,
 # DRILL_SETTLE, DRILL_RESTART_GAP, DRILL_FLAP_PERIOD, DRILL_HOLD_FOR, DRILL_GROUP_WAIT, DRILL_GROUP_INTERVAL,
 # DRILL_REPEAT_INTERVAL, DRILL_PEER_TIMEOUT; DRILL_OUTAGE_READS=0 for an outage of remote write only (vminsert down,
-# queries work); DRILL_TOCSIN_FLAGS / DRILL_VMALERT_FLAGS: extra flags for every replica, with {dir} (the replica's
+# queries work); DRILL_TOCSIN_FLAGS / DRILL_VMALERT_FLAGS: extra flags for every replica (for tocsin they replace the
+# default '-remoteWrite.queuePath={dir}/remote-write-queue'), with {dir} (the replica's
 # own directory, kept across restarts), {replica} (0-2), {peers} (the other replicas' URLs, comma-separated), {vm}
 # (the datasource URL, also for remote read) and {rw} (the remote-write URL) replaced, e.g.
 #   DRILL_TOCSIN_FLAGS='-remoteWrite.queuePath={dir}/queue -replica.peers={peers}' scripts/drill.sh
@@ -30,7 +31,7 @@ while [ $# -gt 0 ]; do
         --release) profile=(--release); shift ;;
         --tocsin-only) export DRILL_RULERS=tocsin; shift ;;
         --timeline) export DRILL_TIMELINE=1; shift ;;
-        -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
         *) echo "unknown argument: $1" >&2; exit 2 ;;
     esac
 done

@@ -33,7 +33,8 @@ pub struct DrillSettings {
     pub peer_timeout: Duration,
     /// How often the harness reads every live peer's `GET /api/v2/alerts`.
     pub poll_every: Duration,
-    /// Extra flags for tocsin (HA features as they land); `{dir}`, `{replica}`, `{peers}`, `{vm}` are replaced.
+    /// Extra flags for tocsin (HA features as they land); `{dir}`, `{replica}`, `{peers}`, `{vm}`, `{rw}` are
+    /// replaced. Default: `DEFAULT_TOCSIN_FLAGS`; `DRILL_TOCSIN_FLAGS` replaces the list.
     pub tocsin_flags: Vec<String>,
     /// Extra flags for vmalert.
     pub vmalert_flags: Vec<String>,
@@ -42,6 +43,9 @@ pub struct DrillSettings {
 }
 
 const S: fn(u64) -> Duration = Duration::from_secs;
+
+/// tocsin's HA flags that are off by default and that the drill turns on, as a deployment for HA would.
+pub const DEFAULT_TOCSIN_FLAGS: &[&str] = &["-remoteWrite.queuePath={dir}/remote-write-queue"];
 
 impl DrillSettings {
     /// CI: every phase, short intervals, a 24 s outage; about three minutes per ruler (both run at once).
@@ -61,7 +65,7 @@ impl DrillSettings {
             repeat_interval: S(600),
             peer_timeout: S(2),
             poll_every: Duration::from_millis(500),
-            tocsin_flags: Vec::new(),
+            tocsin_flags: DEFAULT_TOCSIN_FLAGS.iter().map(|f| f.to_string()).collect(),
             vmalert_flags: Vec::new(),
             rulers: vec!["tocsin".to_string(), "vmalert".to_string()],
         }
