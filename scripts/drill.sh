@@ -6,7 +6,7 @@
 # the figures per phase and tocsin's verdict against the goals are printed at the end (see docs/ha.md).
 #
 # Usage: scripts/drill.sh [--short] [--release] [--tocsin-only] [--timeline]
-#   --short        the CI form (about 3.5 minutes) instead of the full form (about 15 minutes)
+#   --short        the CI form (about 3 minutes) instead of the full form (about 14 minutes)
 #   --release      build and drill a release tocsin (default: the debug build the tests use)
 #   --tocsin-only  skip vmalert
 #   --timeline     print every notification the receiver got

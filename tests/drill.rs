@@ -369,7 +369,7 @@ async fn drill_all(s: DrillSettings) {
     );
 }
 
-/// The CI form: every phase, short intervals, a 24 s outage; tocsin and vmalert at once (about 3.5 minutes).
+/// The CI form: every phase, short intervals, a 24 s outage; tocsin and vmalert at once (about 3 minutes).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn drill_short() {
     drill_all(DrillSettings::from_env(DrillSettings::short())).await;
@@ -377,7 +377,7 @@ async fn drill_short() {
 
 /// The full form (2.5-minute outages, 10 s interval): `scripts/drill.sh`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "takes about 15 minutes: run scripts/drill.sh"]
+#[ignore = "takes about 14 minutes: run scripts/drill.sh"]
 async fn drill_full() {
     drill_all(DrillSettings::from_env(DrillSettings::full())).await;
 }
