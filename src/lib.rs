@@ -8,6 +8,7 @@ pub mod cli;
 pub mod config;
 pub mod datasource;
 pub mod group;
+pub mod kube;
 pub mod notifier;
 pub mod promql;
 pub mod remotewrite;

@@ -12,6 +12,7 @@ pub mod format;
 pub mod model;
 pub mod runner;
 pub mod series;
+pub mod series_labels;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -28,6 +29,9 @@ pub struct RunOptions {
     pub run: Option<regex::Regex>,
     /// Record every alert's state at every evaluation.
     pub debug: bool,
+    /// Prometheus 3's left-open range boundaries (`(t-d, t]` for ranges and the lookback window) instead of
+    /// Prometheus 2.x's closed ones (`[t-d, t]`, promtool 2.42, the default).
+    pub left_open_ranges: bool,
 }
 
 /// The result of one test group.
@@ -248,7 +252,7 @@ pub fn run_file(path: &str, opts: &RunOptions) -> FileReport {
             });
         }
     }
-    let ordered = runner::order_groups(&groups, &file.group_eval_order);
+    let ordered = runner::OrderedGroups::new(&groups, &file.group_eval_order);
     for (index, tg) in file.tests.iter().enumerate() {
         if let Some(re) = &opts.run
             && !re.is_match(&tg.name)
@@ -256,7 +260,7 @@ pub fn run_file(path: &str, opts: &RunOptions) -> FileReport {
             continue;
         }
         mark_exercised(&report.rules, tg, &mut report.exercised);
-        let outcome = runner::run_group(&file, tg, &ordered, opts.debug);
+        let outcome = runner::run_group(&file, tg, &ordered, opts);
         report.groups.push(GroupReport {
             index,
             name: tg.name.clone(),

@@ -8,7 +8,7 @@ use common_am::{Alertmanager, fake, firing_alert, now_ms, parse_ms};
 use serde_json::{Value, json};
 use std::time::Duration;
 use tocsin::notifier::{
-    AlertmanagerSettings, DefaultAlertSource, Notifier, PayloadContext, SendError,
+    AlertmanagerSettings, DefaultAlertSource, Fanout, PayloadContext, SendError,
 };
 use tocsin::rule::AlertState;
 
@@ -27,7 +27,7 @@ async fn firing_refresh_and_resolve_reach_both_clustered_peers() {
     a.wait_peers(2, 30).await;
     b.wait_peers(2, 30).await;
 
-    let notifier = Notifier::from_settings(&[
+    let notifier = Fanout::from_settings(&[
         AlertmanagerSettings::new(a.url()),
         AlertmanagerSettings::new(format!("{}/", b.url())),
     ])
@@ -130,7 +130,7 @@ async fn a_dead_and_a_hanging_peer_do_not_hold_up_the_live_one() {
 
     let mut slow = AlertmanagerSettings::new(hanging.url());
     slow.timeout = Duration::from_secs(8);
-    let notifier = Notifier::from_settings(&[
+    let notifier = Fanout::from_settings(&[
         AlertmanagerSettings::new(dead.clone()),
         slow,
         AlertmanagerSettings::new(live.url()),

@@ -8,7 +8,7 @@ use common_am::fake::Recorder;
 use common_am::firing_alert;
 use std::time::Duration;
 use tocsin::notifier::{
-    AlertmanagerSettings, Auth, DefaultAlertSource, Notifier, PayloadContext, Secret, SendError,
+    AlertmanagerSettings, Auth, DefaultAlertSource, Fanout, PayloadContext, Secret, SendError,
 };
 
 // 2023-11-14T22:13:20Z
@@ -22,7 +22,7 @@ fn headers(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
 }
 
 async fn send_one(
-    notifier: &Notifier,
+    notifier: &Fanout,
     group_headers: &[(String, String)],
 ) -> tocsin::notifier::SendReport {
     let alert = firing_alert(&[("alertname", "A"), ("job", "x")], &[("s", "v")], T0);
@@ -47,7 +47,7 @@ async fn request_line_headers_and_body() {
         password: Some(Secret::Value("s3cret".to_string())),
     };
     settings.headers = headers(&[("X-Scope-OrgID", "from-flag"), ("X-Extra", "kept")]);
-    let notifier = Notifier::from_settings(&[settings]).expect("notifier");
+    let notifier = Fanout::from_settings(&[settings]).expect("notifier");
 
     let report = send_one(&notifier, &headers(&[("X-Scope-OrgID", "from-group")])).await;
     assert!(report.all_ok(), "{report:?}");
@@ -94,7 +94,7 @@ async fn bearer_token_from_a_file_is_read_at_send_time() {
     std::fs::write(&token, "first\n").expect("write");
     let mut settings = AlertmanagerSettings::new(fake.url());
     settings.auth = Auth::Bearer(Secret::File(token.clone()));
-    let notifier = Notifier::from_settings(&[settings]).expect("notifier");
+    let notifier = Fanout::from_settings(&[settings]).expect("notifier");
 
     assert!(send_one(&notifier, &[]).await.all_ok());
     std::fs::write(&token, "second").expect("write");
@@ -124,7 +124,7 @@ async fn url_user_info_becomes_basic_auth_and_never_shows() {
     )
     .await;
     let url = fake.url().replace("http://", "http://u:hunter2@");
-    let notifier = Notifier::from_settings(&[AlertmanagerSettings::new(url)]).expect("notifier");
+    let notifier = Fanout::from_settings(&[AlertmanagerSettings::new(url)]).expect("notifier");
     let report = send_one(&notifier, &[]).await;
 
     let r = &fake.requests()[0];
@@ -152,7 +152,7 @@ async fn url_user_info_becomes_basic_auth_and_never_shows() {
 async fn any_2xx_succeeds_and_4xx_is_permanent() {
     let accepted = Recorder::start(202, "").await;
     let rejected = Recorder::start(400, "invalid label set: invalid name \"a:b\"").await;
-    let notifier = Notifier::from_settings(&[
+    let notifier = Fanout::from_settings(&[
         AlertmanagerSettings::new(accepted.url()),
         AlertmanagerSettings::new(rejected.url()),
     ])
@@ -186,7 +186,7 @@ async fn long_error_bodies_are_cut() {
     let fake = Recorder::start(500, body).await;
     let mut settings = AlertmanagerSettings::new(fake.url());
     settings.timeout = Duration::from_secs(5);
-    let notifier = Notifier::from_settings(&[settings]).expect("notifier");
+    let notifier = Fanout::from_settings(&[settings]).expect("notifier");
     let err = send_one(&notifier, &[]).await.peers[0]
         .result
         .clone()
@@ -202,14 +202,14 @@ async fn a_zero_timeout_means_none() {
     let fake = Recorder::start(200, "").await;
     let mut settings = AlertmanagerSettings::new(fake.url());
     settings.timeout = Duration::ZERO;
-    let notifier = Notifier::from_settings(&[settings]).expect("notifier");
+    let notifier = Fanout::from_settings(&[settings]).expect("notifier");
     assert!(send_one(&notifier, &[]).await.all_ok());
 }
 
 #[tokio::test]
 async fn nothing_to_send_sends_nothing() {
     let fake = Recorder::start(200, "").await;
-    let notifier = Notifier::from_settings(&[AlertmanagerSettings::new(fake.url())]).expect("n");
+    let notifier = Fanout::from_settings(&[AlertmanagerSettings::new(fake.url())]).expect("n");
     let source = DefaultAlertSource {
         external_url: String::new(),
     };
@@ -226,7 +226,7 @@ async fn nothing_to_send_sends_nothing() {
 
 #[tokio::test]
 async fn blackhole_accepts_and_counts() {
-    let notifier = Notifier::blackhole();
+    let notifier = Fanout::blackhole();
     let report = send_one(&notifier, &[]).await;
     assert_eq!(report.peers.len(), 1);
     assert_eq!(report.peers[0].addr, "blackhole");

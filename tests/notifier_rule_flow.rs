@@ -5,9 +5,7 @@ mod common_am;
 
 use common_am::{Alertmanager, now_ms, parse_ms};
 use serde_json::json;
-use tocsin::notifier::{
-    DefaultAlertSource, Notifier, PayloadContext, SendReport, resolve_after_ms,
-};
+use tocsin::notifier::{DefaultAlertSource, Fanout, PayloadContext, SendReport, resolve_after_ms};
 use tocsin::rule::labels::from_pairs;
 use tocsin::rule::{
     AlertState, AlertingRule, AlertingSettings, Labels, QueryResult, QuerySample, VerbatimTemplater,
@@ -48,7 +46,7 @@ fn down(instances: &[&str]) -> QueryResult {
 /// Sends what is due at `now` and marks it sent when every peer accepted; returns the report.
 async fn notify(
     rule: &mut AlertingRule,
-    notifier: &Notifier,
+    notifier: &Fanout,
     now: i64,
     resend_ms: i64,
 ) -> SendReport {
@@ -76,9 +74,8 @@ async fn notify(
 async fn pending_is_never_sent_firing_is_listed_and_the_resolve_removes_it() {
     let am = Alertmanager::spawn(None);
     am.wait_ready().await;
-    let notifier =
-        Notifier::from_settings(&[tocsin::notifier::AlertmanagerSettings::new(am.url())])
-            .expect("notifier");
+    let notifier = Fanout::from_settings(&[tocsin::notifier::AlertmanagerSettings::new(am.url())])
+        .expect("notifier");
     let mut rule = rule();
     let t0 = now_ms() - 4 * INTERVAL;
     let resend = 60_000;
@@ -122,7 +119,7 @@ async fn pending_is_never_sent_firing_is_listed_and_the_resolve_removes_it() {
 #[tokio::test]
 async fn a_failed_send_leaves_the_alert_due() {
     // A peer that is down: the report has its error, the alert is not marked, the next evaluation sends it again.
-    let notifier = Notifier::from_settings(&[tocsin::notifier::AlertmanagerSettings::new(
+    let notifier = Fanout::from_settings(&[tocsin::notifier::AlertmanagerSettings::new(
         common_am::fake::closed_port_url(),
     )])
     .expect("notifier");

@@ -5,7 +5,7 @@ mod common_am;
 
 use common_am::{Alertmanager, WebConfig, firing_alert, now_ms, tls};
 use tocsin::notifier::{
-    AlertmanagerClient, AlertmanagerSettings, Auth, ClientError, DefaultAlertSource, Notifier,
+    AlertmanagerClient, AlertmanagerSettings, Auth, ClientError, DefaultAlertSource, Fanout,
     PayloadContext, Secret, SendError, TlsSettings,
 };
 
@@ -66,7 +66,7 @@ fn settings(s: &Setup, password: &str) -> AlertmanagerSettings {
 }
 
 async fn send(settings: AlertmanagerSettings) -> Result<(), SendError> {
-    let notifier = Notifier::from_settings(&[settings]).expect("notifier");
+    let notifier = Fanout::from_settings(&[settings]).expect("notifier");
     let alert = firing_alert(&[("alertname", NAME)], &[], now_ms());
     let source = DefaultAlertSource {
         external_url: "https://tocsin".to_string(),

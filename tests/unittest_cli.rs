@@ -297,3 +297,102 @@ fn missing_alertname_is_promtools_error() {
         "  FAILED:\nan item under alert_rule_test misses required attribute alertname at eval_time 1m (in TestGroup grp)\n"
     );
 }
+
+/// Range boundaries. `m` has one sample a minute, 1 at 0m up to 6 at 5m; `n` has one sample, 7 at 0m. At 5m:
+/// - Prometheus 2.x (closed, `[t-d, t]`): `m[2m]` covers 3m..5m inclusive, samples 4, 5, 6, so `count_over_time` is
+///   3; the lookback window `[0m, 5m]` still holds `n`'s sample at 0m, so `n` is 7.
+/// - Prometheus 3 (left-open, `(t-d, t]`): the sample at 3m drops out, so the count is 2; the window `(0m, 5m]`
+///   excludes `n`'s only sample, so `n` is absent.
+///
+/// The recording rule sees the same ranges as expression tests.
+const BOUNDARY_RULES: &str = "groups:
+  - name: g
+    rules:
+      - record: m:count2m
+        expr: count_over_time(m[2m])
+";
+
+fn boundary_test(count: u32, n_samples: &str) -> String {
+    format!(
+        "rule_files: [b.rules.yml]
+tests:
+  - interval: 1m
+    input_series:
+      - series: 'm'
+        values: '1 2 3 4 5 6'
+      - series: 'n'
+        values: '7'
+    promql_expr_test:
+      - expr: count_over_time(m[2m])
+        eval_time: 5m
+        exp_samples:
+          - {{labels: '{{}}', value: {count}}}
+      - expr: m:count2m
+        eval_time: 5m
+        exp_samples:
+          - {{labels: 'm:count2m', value: {count}}}
+      - expr: n
+        eval_time: 5m
+        exp_samples: {n_samples}
+"
+    )
+}
+
+#[test]
+fn range_boundaries_flag_decides_the_verdict() {
+    let d = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
+    write(d.path(), "b.rules.yml", BOUNDARY_RULES);
+    write(
+        d.path(),
+        "closed.test.yml",
+        &boundary_test(3, "[{labels: 'n', value: 7}]"),
+    );
+    write(d.path(), "left_open.test.yml", &boundary_test(2, "[]"));
+
+    let code = |args: &[&str]| tocsin(d.path(), args).code;
+    assert_eq!(code(&["closed.test.yml"]), 0, "default is closed");
+    assert_eq!(code(&["--range-boundaries=closed", "closed.test.yml"]), 0);
+    assert_eq!(
+        code(&["--range-boundaries=left-open", "left_open.test.yml"]),
+        0
+    );
+    assert_eq!(code(&["left_open.test.yml"]), 1);
+    assert_eq!(
+        code(&["--range-boundaries=closed", "left_open.test.yml"]),
+        1
+    );
+
+    // Under left-open, every expectation of the closed file fails: the count twice (expression and rule), and `n`.
+    let o = tocsin(
+        d.path(),
+        &["--range-boundaries=left-open", "closed.test.yml"],
+    );
+    assert_eq!(o.code, 1);
+    assert!(
+        o.stderr.contains("exp: {} 3E+00\n        got: {} 2E+00"),
+        "{}",
+        o.stderr
+    );
+    assert!(o.stderr.contains("expr: \"m:count2m\""), "{}", o.stderr);
+    assert!(
+        o.stderr
+            .contains("exp: {__name__=\"n\"} 7E+00\n        got: nil"),
+        "{}",
+        o.stderr
+    );
+
+    assert_eq!(code(&["--range-boundaries=open", "closed.test.yml"]), 2);
+
+    // promtool 2.42 has closed boundaries: it agrees with the default.
+    let promtool = |file: &str| {
+        std::process::Command::new("promtool")
+            .args(["test", "rules", file])
+            .current_dir(d.path())
+            .output()
+            .unwrap_or_else(|e| panic!("promtool is not installed (run scripts/test.sh): {e}"))
+            .status
+            .code()
+    };
+    assert_eq!(promtool("closed.test.yml"), Some(0));
+    assert_eq!(promtool("left_open.test.yml"), Some(1));
+}

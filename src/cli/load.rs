@@ -1,5 +1,5 @@
 //! What `tocsin run` reads from disk, at startup and on every reload: the rule files, the `-rule.templates`
-//! files, and a fingerprint of both so `-configCheckInterval` reloads only when something changed. Reads and
+//! files, and a fingerprint of them (and of `-notifier.config`) so `-configCheckInterval` reloads only when something changed. Reads and
 //! parses; starts nothing.
 
 use super::run_settings::RunSettings;
@@ -10,6 +10,10 @@ use std::hash::{DefaultHasher, Hash, Hasher};
 /// Loads every rule file as vmalert does; any error stops startup, with all errors listed.
 pub fn load_rules(settings: &RunSettings) -> Result<Vec<Group>, String> {
     if settings.rule_patterns.is_empty() {
+        if settings.kube.is_some() {
+            // Rules come from Kubernetes objects only.
+            return Ok(Vec::new());
+        }
         return Err("no -rule given".to_string());
     }
     let (paths, source_errors) = files::expand_all(&settings.rule_patterns);
@@ -85,6 +89,12 @@ pub fn fingerprint(settings: &RunSettings) -> u64 {
             }
         }
     }
+    if let Some(path) = &settings.notifier_config {
+        match std::fs::read(path) {
+            Ok(bytes) => bytes.hash(&mut h),
+            Err(e) => e.to_string().hash(&mut h),
+        }
+    }
     h.finish()
 }
 
@@ -93,6 +103,7 @@ pub fn fingerprint(settings: &RunSettings) -> u64 {
 pub fn templates_fingerprint(settings: &RunSettings) -> u64 {
     let only_templates = RunSettings {
         rule_patterns: Vec::new(),
+        notifier_config: None,
         ..settings.clone()
     };
     fingerprint(&only_templates)

@@ -13,7 +13,7 @@ use crate::group::runner::{Clock, NotifyBatch, Outputs, RunnerSettings, SystemCl
 use crate::group::snapshot::StateRegistry;
 use crate::notifier::{self, AlertmanagerSettings, Notifier};
 use crate::remotewrite::{RemoteWriteHandle, RemoteWriter};
-use crate::rule::{Alert, Sample};
+use crate::rule::Sample;
 use std::io::Write;
 use std::sync::Arc;
 
@@ -77,10 +77,41 @@ fn init_logging(settings: &RunSettings) {
     };
 }
 
-/// The notifier for the configured Alertmanagers, with per-position auth from vmalert's array flags.
-fn build_notifier(settings: &RunSettings, p: &ParsedFlags) -> Result<Notifier, String> {
+/// How long queued notifications may take to drain on shutdown.
+const NOTIFIER_DRAIN: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// The notifier for the configured Alertmanagers: `-notifier.config` (static targets and DNS discovery), or one
+/// peer per `-notifier.url` with per-position auth from vmalert's array flags.
+fn discovery_options(
+    settings: &RunSettings,
+    p: &ParsedFlags,
+) -> notifier::discovery::DiscoveryOptions {
+    notifier::discovery::DiscoveryOptions {
+        dns_interval: settings.dns_sd_interval,
+        suppress_duplicate_errors: p
+            .bool("notifier.suppressDuplicateTargetErrors", false)
+            .unwrap_or(false),
+        ..Default::default()
+    }
+}
+
+async fn build_notifier(settings: &RunSettings, p: &ParsedFlags) -> Result<Notifier, String> {
     if settings.notifier_blackhole {
         return Ok(Notifier::blackhole());
+    }
+    let queue = notifier::QueueSettings {
+        capacity: settings.notifier_queue_size,
+        ..notifier::QueueSettings::default()
+    };
+    if let Some(path) = &settings.notifier_config {
+        let n = Notifier::empty(queue);
+        let options = discovery_options(settings, p);
+        let report = n
+            .reload(path, &options)
+            .await
+            .map_err(|e| format!("-notifier.config: {e}"))?;
+        tracing::info!(peers = ?report.added, "notifier targets from -notifier.config");
+        return Ok(n);
     }
     let at = |name: &str, i: usize| p.list(name).get(i).filter(|v| !v.is_empty()).cloned();
     let mut peers = Vec::with_capacity(settings.notifier_urls.len());
@@ -120,7 +151,7 @@ fn build_notifier(settings: &RunSettings, p: &ParsedFlags) -> Result<Notifier, S
             at("notifier.tlsInsecureSkipVerify", i).is_some_and(|v| v == "true");
         peers.push(am);
     }
-    Notifier::from_settings(&peers).map_err(|e| format!("notifier: {e}"))
+    Notifier::from_settings(&peers, queue).map_err(|e| format!("notifier: {e}"))
 }
 
 /// Where runners' results go: remote write and every Alertmanager.
@@ -144,26 +175,30 @@ impl Outputs for RuntimeOutputs {
 
     fn notify(&self, batch: NotifyBatch) -> BoxFuture<'_, bool> {
         Box::pin(async move {
-            let alerts: Vec<&Alert> = batch.alerts.iter().collect();
             let ctx = notifier::PayloadContext {
                 now_ms: batch.now_ms,
                 resolve_after_ms: batch.resolve_after_ms,
                 group_id: batch.group_id,
                 source: &self.source,
             };
-            let report = self.notifier.send(&alerts, &ctx, &batch.headers).await;
-            for e in report.errors() {
-                tracing::warn!(group = %batch.group_name, rule = %batch.rule_name, "notification failed: {e}");
+            // Queued for every peer, each with its own retrying sender: accepted means queued, not delivered.
+            let accepted = self.notifier.enqueue(&batch.alerts, &ctx, &batch.headers);
+            if !accepted {
+                tracing::warn!(group = %batch.group_name, rule = %batch.rule_name, "no notifier target to queue alerts for");
             }
-            // Marked sent only when every Alertmanager has it, so a peer that missed it gets it again.
-            report.all_ok()
+            accepted
         })
     }
 }
 
 async fn run(settings: RunSettings, parsed: &ParsedFlags) -> Result<(), String> {
-    let groups = load::load_rules(&settings)?;
+    let mut groups = load::load_rules(&settings)?;
     run_settings::check_outputs(&settings, &groups)?;
+    let kube = start_kube(&settings).await?;
+    let mut kube_rx = kube.as_ref().map(crate::kube::KubeRuleSource::subscribe);
+    if let Some(rx) = &mut kube_rx {
+        groups.extend(kube_groups_at_start(rx).await);
+    }
     let querier = Arc::new(
         HttpQuerier::new(settings.datasource.clone()).map_err(|e| format!("datasource: {e}"))?,
     );
@@ -177,7 +212,7 @@ async fn run(settings: RunSettings, parsed: &ParsedFlags) -> Result<(), String> 
         .unwrap_or_else(|| default_external_url(&settings));
     let outputs = Arc::new(RuntimeOutputs {
         writer: writer.as_ref().map(RemoteWriter::handle),
-        notifier: build_notifier(&settings, parsed)?,
+        notifier: build_notifier(&settings, parsed).await?,
         source: notifier::DefaultAlertSource { external_url },
     });
     let registry = Arc::new(StateRegistry::new());
@@ -208,6 +243,8 @@ async fn run(settings: RunSettings, parsed: &ParsedFlags) -> Result<(), String> 
     let mut reloader = Reloader {
         fingerprint: load::fingerprint(&settings),
         templates: load::templates_fingerprint(&settings),
+        kube: kube_rx.clone(),
+        discovery: discovery_options(&settings, parsed),
     };
     let mut hangup = hangup_signal();
     let check_every = u64::try_from(settings.config_check_interval_ms).unwrap_or(0);
@@ -219,17 +256,29 @@ async fn run(settings: RunSettings, parsed: &ParsedFlags) -> Result<(), String> 
         tokio::select! {
             _ = &mut shutdown => break,
             _ = hangup.recv() => {
-                reloader.reload(&settings, &mut manager, &registry, &outputs.source.external_url).await;
+                reloader.reload(&settings, &mut manager, &registry, &outputs).await;
+            }
+            changed = kube_changed(&mut kube_rx) => {
+                if changed {
+                    reloader.reload(&settings, &mut manager, &registry, &outputs).await;
+                } else {
+                    kube_rx = None;
+                }
             }
             _ = check.tick(), if check_every > 0 => {
                 if load::fingerprint(&settings) != reloader.fingerprint {
-                    reloader.reload(&settings, &mut manager, &registry, &outputs.source.external_url).await;
+                    reloader.reload(&settings, &mut manager, &registry, &outputs).await;
                 }
             }
         }
     }
     tracing::info!("stopping");
     manager.stop_all().await;
+    let left = outputs.notifier.shutdown(NOTIFIER_DRAIN).await;
+    tracing::info!(
+        undelivered = left.total(),
+        "notifier queues drained on shutdown: {left:?}"
+    );
     if let Some(w) = writer {
         let report = w.shutdown(SHUTDOWN_FLUSH).await;
         tracing::info!("remote write flushed on shutdown: {report:?}");
@@ -265,10 +314,69 @@ async fn startup_restore(settings: &RunSettings) -> Result<Restore, String> {
     })
 }
 
+/// Connects to Kubernetes when `-kube.vmrules` or `-kube.prometheusrules` is set.
+async fn start_kube(settings: &RunSettings) -> Result<Option<crate::kube::KubeRuleSource>, String> {
+    match &settings.kube {
+        Some(k) => crate::kube::KubeRuleSource::connect(k.clone())
+            .await
+            .map(Some)
+            .map_err(|e| format!("kubernetes: {e}")),
+        None => Ok(None),
+    }
+}
+
+/// How long startup waits for the first complete list of rule objects, so they start (and restore) together with
+/// the rule files; after that they arrive through a reload.
+const KUBE_START_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
+
+async fn kube_groups_at_start(
+    rx: &mut tokio::sync::watch::Receiver<Arc<crate::kube::KubeRules>>,
+) -> Vec<crate::config::Group> {
+    let ready = tokio::time::timeout(KUBE_START_WAIT, rx.wait_for(|k| k.ready)).await;
+    match ready {
+        Ok(Ok(k)) => k.groups.clone(),
+        _ => {
+            tracing::warn!(
+                "Kubernetes rule objects not listed within {KUBE_START_WAIT:?}; they start when they are"
+            );
+            Vec::new()
+        }
+    }
+}
+
+/// The groups of the latest complete Kubernetes rule set (none before the first complete list).
+fn kube_groups(
+    rx: Option<&tokio::sync::watch::Receiver<Arc<crate::kube::KubeRules>>>,
+) -> Vec<crate::config::Group> {
+    match rx {
+        Some(rx) => {
+            let k = rx.borrow().clone();
+            if k.ready {
+                k.groups.clone()
+            } else {
+                Vec::new()
+            }
+        }
+        None => Vec::new(),
+    }
+}
+
+/// Resolves when the Kubernetes rule set changed (true) or its source ended (false); never without a source.
+async fn kube_changed(
+    rx: &mut Option<tokio::sync::watch::Receiver<Arc<crate::kube::KubeRules>>>,
+) -> bool {
+    match rx {
+        Some(rx) => rx.changed().await.is_ok(),
+        None => std::future::pending().await,
+    }
+}
+
 /// What the last successful load read, to tell whether a periodic check must reload.
 struct Reloader {
     fingerprint: u64,
     templates: u64,
+    kube: Option<tokio::sync::watch::Receiver<Arc<crate::kube::KubeRules>>>,
+    discovery: notifier::discovery::DiscoveryOptions,
 }
 
 impl Reloader {
@@ -279,19 +387,37 @@ impl Reloader {
         settings: &RunSettings,
         manager: &mut Manager,
         registry: &StateRegistry,
-        external_url: &str,
+        outputs: &RuntimeOutputs,
     ) {
         let fingerprint = load::fingerprint(settings);
         let templates = load::templates_fingerprint(settings);
+        let external_url = outputs.source.external_url.as_str();
         let result = async {
-            let groups = load::load_rules(settings)?;
+            // The notifier file is parsed with the rules, so a broken one fails the whole reload.
+            let notifier_config = match &settings.notifier_config {
+                Some(path) => Some(
+                    notifier::discovery::load_file(path)
+                        .map_err(|e| format!("-notifier.config: {e}"))?,
+                ),
+                None => None,
+            };
+            let mut groups = load::load_rules(settings)?;
             run_settings::check_outputs(settings, &groups)?;
+            // Objects were validated one by one by the source; an invalid one is already left out.
+            groups.extend(kube_groups(self.kube.as_ref()));
             let templater = if templates == self.templates {
                 None
             } else {
                 Some(build_templater(settings, external_url)?)
             };
-            manager.apply(groups, templater, &Restore::default()).await
+            let change = manager.apply(groups, templater, &Restore::default()).await?;
+            if let Some(cfg) = notifier_config {
+                match outputs.notifier.apply_config(cfg, &self.discovery).await {
+                    Ok(r) => tracing::info!(added = ?r.added, removed = ?r.removed, "notifier targets reloaded"),
+                    Err(e) => tracing::error!("-notifier.config: {e}; the previous targets stay"),
+                }
+            }
+            Ok::<_, String>(change)
         }
         .await;
         let now = SystemClock.now_ms();

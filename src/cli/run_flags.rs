@@ -228,6 +228,14 @@ pub const RUN_FLAGS: &[FlagSpec] = &[
         "notifier.suppressDuplicateTargetErrors",
         "do not report duplicate notifier targets as errors",
     ),
+    FlagSpec::value(
+        "notifier.queueSize",
+        "alerts that may wait per Alertmanager peer; the oldest are dropped beyond it (default 10000)",
+    ),
+    FlagSpec::value(
+        "promscrape.dnsSDCheckInterval",
+        "how often -notifier.config dns_sd_configs names are looked up again (default 30s)",
+    ),
     // Remote write.
     FlagSpec::value(
         "remoteWrite.url",
@@ -394,6 +402,67 @@ pub const RUN_FLAGS: &[FlagSpec] = &[
         "minimum level logged: INFO, WARN, ERROR, FATAL or PANIC (default INFO)",
     ),
     FlagSpec::value("loggerFormat", "log format: default (logfmt-like) or json"),
+    // Kubernetes rule objects (tocsin's own; docs/kubernetes.md).
+    FlagSpec::boolean(
+        "kube.vmrules",
+        "load VMRule objects (operator.victoriametrics.com/v1beta1) from the Kubernetes API",
+    ),
+    FlagSpec::boolean(
+        "kube.prometheusrules",
+        "load PrometheusRule objects (monitoring.coreos.com/v1) from the Kubernetes API",
+    ),
+    FlagSpec::value(
+        "kube.kubeconfig",
+        "kubeconfig file for the Kubernetes API (default: the in-cluster service account)",
+    ),
+    FlagSpec::value(
+        "kube.ruleSelector",
+        "label selector for rule objects; absent and empty (\"\") differ as in the operators",
+    ),
+    FlagSpec::value(
+        "kube.ruleNamespaceSelector",
+        "label selector for namespaces of rule objects; absent means tocsin's own namespace only",
+    ),
+    FlagSpec::boolean(
+        "kube.selectAllByDefault",
+        "with neither selector set, load every VMRule (as the VictoriaMetrics operator's selectAllByDefault)",
+    ),
+    FlagSpec::value(
+        "kube.namespace",
+        "tocsin's own namespace (default: the service account's or the kubeconfig context's)",
+    ),
+    FlagSpec::list(
+        "kube.namespaces",
+        "only load rule objects from these namespaces; repeatable and comma-separated",
+    ),
+    FlagSpec::list(
+        "kube.denyNamespaces",
+        "never load rule objects from these namespaces; repeatable and comma-separated",
+    ),
+    FlagSpec::value(
+        "kube.enforcedNamespaceLabel",
+        "label set to the object's namespace on every rule and enforced in every selector of its queries",
+    ),
+    FlagSpec::list(
+        "kube.enforcementExemptions",
+        "namespaces or namespace/name of objects exempt from tenancy enforcement and limits",
+    ),
+    FlagSpec::value(
+        "kube.maxRulesPerGroup",
+        "reject tenant objects with a group of more rules (default 0: no limit)",
+    ),
+    FlagSpec::value(
+        "kube.maxGroupsPerNamespace",
+        "reject tenant objects that bring a namespace over this many groups (default 0: no limit)",
+    ),
+    FlagSpec::value(
+        "kube.maxSeriesPerRule",
+        "highest group limit (alerts or series per rule) for tenant objects (default 0: no limit)",
+    ),
+    FlagSpec::boolean(
+        "kube.writeStatus",
+        "write VMRule status and Warning events for invalid objects (default true)",
+    ),
 ];
 
 /// The table as Markdown, for the README's flag reference.

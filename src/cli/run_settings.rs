@@ -31,6 +31,12 @@ pub struct RunSettings {
     pub notifier_urls: Vec<String>,
     pub notifier_blackhole: bool,
     pub notifier_send_timeout: std::time::Duration,
+    /// `-notifier.config`: exclusive with `-notifier.url` and `-notifier.blackhole`.
+    pub notifier_config: Option<PathBuf>,
+    /// `-notifier.queueSize`: alerts that may wait per Alertmanager peer.
+    pub notifier_queue_size: usize,
+    /// `-promscrape.dnsSDCheckInterval`: how often `dns_sd_configs` names are looked up again.
+    pub dns_sd_interval: std::time::Duration,
     pub remote_write: Option<RemoteWriteSettings>,
     /// `-remoteRead.url`: where alert state is read back from at startup.
     pub remote_read: Option<ds::DatasourceSettings>,
@@ -47,6 +53,8 @@ pub struct RunSettings {
     pub http_listen_addr: String,
     pub logger_level: String,
     pub logger_json: bool,
+    /// `-kube.*`: the Kubernetes rule source, when `-kube.vmrules` or `-kube.prometheusrules` is set.
+    pub kube: Option<crate::kube::KubeSettings>,
 }
 
 /// Resolves the command line. Errors name the flag and say what is expected.
@@ -129,6 +137,7 @@ pub fn resolve(p: &ParsedFlags) -> Result<RunSettings, String> {
         return Err("-remoteWrite.queuePath is set but -remoteWrite.url is not: there is nothing to queue for".into());
     }
 
+    let kube = kube_settings(p, &load)?;
     let settings = RunSettings {
         rule_patterns: p.list("rule"),
         template_patterns: p.list("rule.templates"),
@@ -156,6 +165,21 @@ pub fn resolve(p: &ParsedFlags) -> Result<RunSettings, String> {
             dur("notifier.sendTimeout", Duration::from_secs(10))?,
             "notifier.sendTimeout",
         )?,
+        notifier_config: p
+            .value("notifier.config")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from),
+        notifier_queue_size: usize::try_from(int(
+            "notifier.queueSize",
+            crate::notifier::DEFAULT_QUEUE_SIZE as i64,
+        )?)
+        .ok()
+        .filter(|n| *n > 0)
+        .ok_or_else(|| "-notifier.queueSize: must be at least 1".to_string())?,
+        dns_sd_interval: to_std(
+            dur("promscrape.dnsSDCheckInterval", Duration::from_secs(30))?,
+            "promscrape.dnsSDCheckInterval",
+        )?,
         remote_write,
         remote_read,
         remote_read_lookback_ms: dur("remoteRead.lookback", Duration::from_secs(3600))?.as_millis(),
@@ -178,6 +202,7 @@ pub fn resolve(p: &ParsedFlags) -> Result<RunSettings, String> {
                 ));
             }
         },
+        kube,
     };
     if !settings.notifier_urls.is_empty() && settings.notifier_blackhole {
         return Err("-notifier.blackhole and -notifier.url are mutually exclusive".to_string());
@@ -191,6 +216,84 @@ pub fn resolve(p: &ParsedFlags) -> Result<RunSettings, String> {
         );
     }
     Ok(settings)
+}
+
+/// The `-kube.*` flags; `None` when neither kind is enabled.
+fn kube_settings(
+    p: &ParsedFlags,
+    load: &LoadOptions,
+) -> Result<Option<crate::kube::KubeSettings>, String> {
+    use crate::kube::catalog::CatalogSettings;
+    use crate::kube::selector::{LabelSelector, Selection};
+    use crate::kube::tenancy::{Exemption, Tenancy, TenantLimits};
+    let (vmrules, prometheusrules) = (
+        p.bool("kube.vmrules", false)?,
+        p.bool("kube.prometheusrules", false)?,
+    );
+    if !vmrules && !prometheusrules {
+        return Ok(None);
+    }
+    let selector = |name: &str| -> Result<Option<LabelSelector>, String> {
+        p.value(name)
+            .map(|s| LabelSelector::parse(s).map_err(|e| format!("-{name}: {e}")))
+            .transpose()
+    };
+    let count = |name: &str| -> Result<usize, String> {
+        p.value(name).map_or(Ok(0), |v| {
+            v.parse()
+                .map_err(|_| format!("-{name}: expected a non-negative integer, got {v:?}"))
+        })
+    };
+    let label = p
+        .value("kube.enforcedNamespaceLabel")
+        .filter(|l| !l.is_empty());
+    if let Some(l) = label
+        && !crate::config::names::is_valid_label_name(l)
+    {
+        return Err(format!(
+            "-kube.enforcedNamespaceLabel: invalid label name {l:?}"
+        ));
+    }
+    let exempt = p
+        .list("kube.enforcementExemptions")
+        .iter()
+        .filter(|e| !e.is_empty())
+        .map(|e| Exemption::parse(e).map_err(|m| format!("-kube.enforcementExemptions: {m}")))
+        .collect::<Result<Vec<_>, _>>()?;
+    let names = |flag: &str| -> Vec<String> {
+        p.list(flag).into_iter().filter(|n| !n.is_empty()).collect()
+    };
+    Ok(Some(crate::kube::KubeSettings {
+        vmrules,
+        prometheusrules,
+        kubeconfig: p
+            .value("kube.kubeconfig")
+            .filter(|k| !k.is_empty())
+            .map(PathBuf::from),
+        catalog: CatalogSettings {
+            load: load.clone(),
+            selection: Selection {
+                rule_selector: selector("kube.ruleSelector")?,
+                namespace_selector: selector("kube.ruleNamespaceSelector")?,
+                select_all_by_default: p.bool("kube.selectAllByDefault", false)?,
+                own_namespace: p.value("kube.namespace").unwrap_or_default().to_string(),
+                allowed_namespaces: names("kube.namespaces"),
+                denied_namespaces: names("kube.denyNamespaces"),
+            },
+            tenancy: Tenancy {
+                label: label.map(str::to_string),
+                exempt,
+                limits: TenantLimits {
+                    max_rules_per_group: count("kube.maxRulesPerGroup")?,
+                    max_groups_per_namespace: count("kube.maxGroupsPerNamespace")?,
+                    max_series_per_rule: count("kube.maxSeriesPerRule")?,
+                },
+            },
+        },
+        write_status: p.bool("kube.writeStatus", true)?,
+        backoff_min: std::time::Duration::from_millis(800),
+        backoff_max: std::time::Duration::from_secs(30),
+    }))
 }
 
 fn to_std(d: Duration, name: &str) -> Result<std::time::Duration, String> {
@@ -396,9 +499,13 @@ pub fn check_outputs(settings: &RunSettings, groups: &[Group]) -> Result<(), Str
     if recording && settings.remote_write.is_none() {
         return Err("recording rules are configured but -remoteWrite.url is not set: their results would be lost".into());
     }
-    if alerting && settings.notifier_urls.is_empty() && !settings.notifier_blackhole {
+    if alerting
+        && settings.notifier_urls.is_empty()
+        && !settings.notifier_blackhole
+        && settings.notifier_config.is_none()
+    {
         return Err(
-            "alerting rules are configured but no notifier: set -notifier.url (every Alertmanager peer) or -notifier.blackhole"
+            "alerting rules are configured but no notifier: set -notifier.url (every Alertmanager peer), -notifier.config or -notifier.blackhole"
                 .into(),
         );
     }
@@ -509,6 +616,19 @@ mod tests {
             (
                 &["-notifier.url=http://a", "-notifier.blackhole"][..],
                 "mutually exclusive",
+            ),
+            (
+                &["-notifier.config=n.yml", "-notifier.url=http://a"][..],
+                "-notifier.config is mutually exclusive",
+            ),
+            (
+                &["-notifier.config=n.yml", "-notifier.blackhole"][..],
+                "-notifier.config is mutually exclusive",
+            ),
+            (&["-notifier.queueSize=0"][..], "-notifier.queueSize"),
+            (
+                &["-promscrape.dnsSDCheckInterval=often"][..],
+                "-promscrape.dnsSDCheckInterval",
             ),
             (&["-evaluationInterval=soon"][..], "-evaluationInterval"),
             (&["-loggerFormat=xml"][..], "unknown format"),

@@ -27,6 +27,11 @@ pub const SPECS: &[FlagSpec] = &[
         "debug",
         "print the state of every alert at every evaluation",
     ),
+    FlagSpec::value(
+        "range-boundaries",
+        "closed (Prometheus 2.x and promtool 2.42, default): ranges and the lookback window include their left end; \
+         left-open (Prometheus 3): they exclude it",
+    ),
     FlagSpec::boolean(
         "coverage",
         "print the rules no test exercised after the results (default true; never changes the exit status)",
@@ -80,6 +85,17 @@ pub fn main(args: &[String], out: &mut dyn Write, err: &mut dyn Write) -> i32 {
             return 2;
         }
     };
+    let left_open_ranges = match parsed.value("range-boundaries").unwrap_or("closed") {
+        "closed" => false,
+        "left-open" => true,
+        other => {
+            let _ = writeln!(
+                err,
+                "tocsin test: unknown -range-boundaries {other:?}: use closed or left-open"
+            );
+            return 2;
+        }
+    };
     let run = match parsed.value("run").map(regex::Regex::new).transpose() {
         Ok(r) => r,
         Err(e) => {
@@ -87,7 +103,11 @@ pub fn main(args: &[String], out: &mut dyn Write, err: &mut dyn Write) -> i32 {
             return 2;
         }
     };
-    let opts = RunOptions { run, debug };
+    let opts = RunOptions {
+        run,
+        debug,
+        left_open_ranges,
+    };
     let reports = run_all(&parsed.positionals, &opts);
     let failed = reports.iter().any(FileReport::failed);
 
@@ -112,11 +132,29 @@ pub fn main(args: &[String], out: &mut dyn Write, err: &mut dyn Write) -> i32 {
 
 /// Runs every file, in parallel threads, returning reports in argument order.
 fn run_all(files: &[String], opts: &RunOptions) -> Vec<FileReport> {
-    let workers = std::thread::available_parallelism()
-        .map(usize::from)
-        .unwrap_or(1)
-        .clamp(1, 8)
-        .min(files.len().max(1));
+    // One file needs neither the core count (a handful of cgroup files to read) nor a thread to start and join,
+    // which are a measurable part of a one-file run.
+    let workers = if files.len() <= 1 {
+        1
+    } else {
+        std::thread::available_parallelism()
+            .map(usize::from)
+            .unwrap_or(1)
+            .clamp(1, 8)
+            .min(files.len())
+    };
+    if workers <= 1 {
+        return files
+            .iter()
+            .map(|f| {
+                // As with a worker thread below: a panic (a bug) fails this file instead of ending the run.
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    unittest::run_file(f, opts)
+                }))
+                .unwrap_or_else(|_| panicked(f))
+            })
+            .collect();
+    }
     let mut slots: Vec<Option<FileReport>> = vec![None; files.len()];
     std::thread::scope(|s| {
         let handles: Vec<_> = (0..workers)
@@ -141,14 +179,17 @@ fn run_all(files: &[String], opts: &RunOptions) -> Vec<FileReport> {
     slots
         .into_iter()
         .zip(files)
-        .map(|(r, f)| {
-            r.unwrap_or_else(|| FileReport {
-                file: f.clone(),
-                errors: vec!["internal error: the test run panicked".into()],
-                ..FileReport::default()
-            })
-        })
+        .map(|(r, f)| r.unwrap_or_else(|| panicked(f)))
         .collect()
+}
+
+/// The report of a file whose run panicked.
+fn panicked(file: &str) -> FileReport {
+    FileReport {
+        file: file.to_string(),
+        errors: vec!["internal error: the test run panicked".into()],
+        ..FileReport::default()
+    }
 }
 
 /// promtool's layout: results on stdout, failures on stderr.

@@ -4,8 +4,8 @@
 use super::duration::Duration;
 use std::collections::BTreeMap;
 
-/// FNV-1a 64 over the given byte strings, in order.
-fn fnv1a(parts: &[&[u8]]) -> u64 {
+/// FNV-1a 64 over the given byte strings, in order (also names Kubernetes events in `kube::status`).
+pub fn fnv1a(parts: &[&[u8]]) -> u64 {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     for part in parts {
         for byte in *part {

@@ -60,6 +60,10 @@ pub struct Group {
     /// Extra HTTP headers for this group's notifications.
     pub notifier_headers: Vec<(String, String)>,
     pub labels: BTreeMap<String, String>,
+    /// `label="value"` matchers enforced on every query this group makes, the `query` calls of its templates
+    /// included (Kubernetes tenancy, `crate::kube::tenancy`); empty for rule files. Expressions already carry them;
+    /// whoever builds the group's template querier must wrap it with `crate::kube::tenancy::EnforcingQuerier`.
+    pub query_matchers: Vec<(String, String)>,
     pub debug: bool,
     pub rules: Vec<Rule>,
 }

@@ -121,8 +121,27 @@ impl RawRule {
     }
 }
 
+/// The keys a source accepts in a group and in a rule. Rule files accept [`GROUP_FIELDS`] and [`RULE_FIELDS`];
+/// Kubernetes objects accept the fields of their CRD (see `crate::kube::convert`).
+#[derive(Debug, Clone, Copy)]
+pub struct FieldSet {
+    pub group: &'static [&'static str],
+    pub rule: &'static [&'static str],
+}
+
+/// The fields of a rule file.
+pub const FILE_FIELD_SET: FieldSet = FieldSet {
+    group: GROUP_FIELDS,
+    rule: RULE_FIELDS,
+};
+
 /// Reads the groups of every document of a rule file. Problems go to `report`; what could be read is returned.
 pub fn read_groups(documents: &[Node], report: &mut Report) -> Vec<RawGroup> {
+    read_groups_with(documents, FILE_FIELD_SET, report)
+}
+
+/// [`read_groups`] accepting the keys of `fields` in groups and rules.
+pub fn read_groups_with(documents: &[Node], known: FieldSet, report: &mut Report) -> Vec<RawGroup> {
     let mut groups = Vec::new();
     for doc in documents {
         if doc.is_null() {
@@ -134,7 +153,7 @@ pub fn read_groups(documents: &[Node], report: &mut Report) -> Vec<RawGroup> {
             if key == "groups" {
                 for item in list(value, "groups", report) {
                     let index = groups.len();
-                    groups.push(read_group(item, index, report));
+                    groups.push(read_group(item, index, known, report));
                 }
             }
         }
@@ -142,7 +161,7 @@ pub fn read_groups(documents: &[Node], report: &mut Report) -> Vec<RawGroup> {
     groups
 }
 
-fn read_group(node: &Node, index: usize, report: &mut Report) -> RawGroup {
+fn read_group(node: &Node, index: usize, known: FieldSet, report: &mut Report) -> RawGroup {
     let mut g = RawGroup {
         index,
         pos: node.pos,
@@ -162,7 +181,7 @@ fn read_group(node: &Node, index: usize, report: &mut Report) -> RawGroup {
         report.group = None;
     }
     report.rule = None;
-    for (key, value) in fields(node, &path, "group", GROUP_FIELDS, report) {
+    for (key, value) in fields(node, &path, "group", known.group, report) {
         let p = format!("{path}.{key}");
         match key {
             "name" => {}
@@ -185,7 +204,7 @@ fn read_group(node: &Node, index: usize, report: &mut Report) -> RawGroup {
             "partial_response_strategy" => g.partial_response_strategy = string(value, &p, report),
             "rules" => {
                 for (i, item) in list(value, &p, report).into_iter().enumerate() {
-                    g.rules.push(read_rule(item, i, &p, report));
+                    g.rules.push(read_rule(item, i, &p, known.rule, report));
                 }
                 report.rule = None;
             }
@@ -195,7 +214,13 @@ fn read_group(node: &Node, index: usize, report: &mut Report) -> RawGroup {
     g
 }
 
-fn read_rule(node: &Node, index: usize, group_path: &str, report: &mut Report) -> RawRule {
+fn read_rule(
+    node: &Node,
+    index: usize,
+    group_path: &str,
+    known: &'static [&'static str],
+    report: &mut Report,
+) -> RawRule {
     let mut r = RawRule {
         index,
         pos: node.pos,
@@ -225,7 +250,7 @@ fn read_rule(node: &Node, index: usize, group_path: &str, report: &mut Report) -
         r.bad_fields.push("rule");
     }
     report.rule = Some(r.name().to_string());
-    for (key, value) in fields(node, &path, "rule", RULE_FIELDS, report) {
+    for (key, value) in fields(node, &path, "rule", known, report) {
         let p = format!("{path}.{key}");
         match key {
             "expr" => {
@@ -247,7 +272,7 @@ fn read_rule(node: &Node, index: usize, group_path: &str, report: &mut Report) -
 }
 
 /// The entries of a mapping whose keys are known; unknown keys and non-mappings are reported.
-fn fields<'n>(
+pub(crate) fn fields<'n>(
     node: &'n Node,
     path: &str,
     what: &str,
@@ -291,7 +316,7 @@ fn fields<'n>(
 }
 
 /// The items of a list; a null is an empty list; anything else is reported.
-fn list<'n>(node: &'n Node, path: &str, report: &mut Report) -> Vec<&'n Node> {
+pub(crate) fn list<'n>(node: &'n Node, path: &str, report: &mut Report) -> Vec<&'n Node> {
     match &node.kind {
         NodeKind::Seq(items) => items.iter().collect(),
         _ if node.is_null() => Vec::new(),
@@ -307,7 +332,7 @@ fn list<'n>(node: &'n Node, path: &str, report: &mut Report) -> Vec<&'n Node> {
 }
 
 /// A scalar as a string, as Go's YAML decoders allow for string fields (`expr: 1` is "1"); null is "".
-fn string(node: &Node, path: &str, report: &mut Report) -> Option<Sp<String>> {
+pub(crate) fn string(node: &Node, path: &str, report: &mut Report) -> Option<Sp<String>> {
     match &node.kind {
         _ if node.is_null() => Some(Sp {
             value: String::new(),
@@ -357,7 +382,7 @@ fn parse_yaml_int(text: &str) -> Option<i64> {
 
 /// A duration's text; null means the field is absent (Go's decoders leave the zero duration), while an empty
 /// quoted string is kept so that validation rejects it as promtool does.
-fn duration_text(node: &Node, path: &str, report: &mut Report) -> Option<Sp<String>> {
+pub(crate) fn duration_text(node: &Node, path: &str, report: &mut Report) -> Option<Sp<String>> {
     if node.is_null() {
         return None;
     }
@@ -369,7 +394,7 @@ fn is_quoted(node: &Node) -> bool {
     matches!(node.kind, NodeKind::Scalar { quoted: true, .. })
 }
 
-fn boolean(node: &Node, path: &str, report: &mut Report) -> Option<Sp<bool>> {
+pub(crate) fn boolean(node: &Node, path: &str, report: &mut Report) -> Option<Sp<bool>> {
     if is_quoted(node) {
         report.error(
             node.pos,
@@ -400,7 +425,7 @@ fn boolean(node: &Node, path: &str, report: &mut Report) -> Option<Sp<bool>> {
     })
 }
 
-fn integer(node: &Node, path: &str, report: &mut Report) -> Option<Sp<i64>> {
+pub(crate) fn integer(node: &Node, path: &str, report: &mut Report) -> Option<Sp<i64>> {
     if node.is_null() {
         return None;
     }
@@ -431,7 +456,7 @@ fn integer(node: &Node, path: &str, report: &mut Report) -> Option<Sp<i64>> {
     }
 }
 
-fn strings(node: &Node, path: &str, report: &mut Report) -> Vec<Sp<String>> {
+pub(crate) fn strings(node: &Node, path: &str, report: &mut Report) -> Vec<Sp<String>> {
     list(node, path, report)
         .into_iter()
         .enumerate()

@@ -318,6 +318,7 @@ fn compile_group(
         headers,
         notifier_headers,
         labels,
+        query_matchers: Vec::new(),
         debug: group_debug,
         rules,
     })

@@ -23,6 +23,13 @@ pub(super) async fn authorization(
             let token = read_secret(token).await?;
             (format!("Bearer {token}"), vec![token])
         }
+        Auth::Scheme {
+            scheme,
+            credentials,
+        } => {
+            let c = read_secret(credentials).await?;
+            (format!("{scheme} {c}"), vec![c])
+        }
         Auth::Basic { username, password } => {
             let user = read_secret(username).await?;
             let pass = match password {

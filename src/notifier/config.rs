@@ -37,6 +37,11 @@ pub enum Auth {
         password: Option<Secret>,
     },
     Bearer(Secret),
+    /// `authorization: {type, credentials}` of `-notifier.config`: `Authorization: <scheme> <credentials>`.
+    Scheme {
+        scheme: String,
+        credentials: Secret,
+    },
 }
 
 /// TLS settings, shared by every HTTP client.
@@ -57,6 +62,9 @@ pub struct AlertmanagerSettings {
     /// `-notifier.sendTimeout` for this URL: bounds connecting, sending and reading the answer. Zero means no
     /// timeout, as in vmalert.
     pub timeout: Duration,
+    /// The URL is the whole endpoint (targets of `-notifier.config` carry their `__alerts_path__`): nothing is
+    /// appended to it.
+    pub exact_endpoint: bool,
 }
 
 impl AlertmanagerSettings {
@@ -68,6 +76,7 @@ impl AlertmanagerSettings {
             tls: TlsSettings::default(),
             headers: Vec::new(),
             timeout: DEFAULT_SEND_TIMEOUT,
+            exact_endpoint: false,
         }
     }
 }
@@ -81,6 +90,7 @@ impl fmt::Debug for AlertmanagerSettings {
             .field("tls", &self.tls)
             .field("headers", &header_names)
             .field("timeout", &self.timeout)
+            .field("exact_endpoint", &self.exact_endpoint)
             .finish()
     }
 }

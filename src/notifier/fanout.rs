@@ -1,4 +1,6 @@
-//! Fan-out: one batch goes to **every** configured Alertmanager at once, and the caller gets one result per peer.
+//! Direct fan-out without queues: one batch goes to **every** configured Alertmanager at once, and the caller waits
+//! for one result per peer. `tocsin run` uses the queued [`super::Notifier`]; this is for one-shot sends and tests
+//! of the client against real peers.
 //!
 //! Alertmanager peers do not share alerts with each other, so every alert must reach every peer; a slow or dead
 //! peer must not hold up the others, so the sends run concurrently, each bounded by its own timeout. Whether an
@@ -6,6 +8,7 @@
 //! marks regardless of the outcome, the HA design advances only on success. Knows nothing about evaluation.
 
 use super::config::AlertmanagerSettings;
+use super::dispatch::BLACKHOLE_ADDR;
 use super::payload::{self, Payload, PayloadContext};
 use super::send::{AlertmanagerClient, ClientError, PeerStats, SendError};
 use crate::rule::Alert;
@@ -45,7 +48,7 @@ impl SendReport {
 
 /// Where notifications go: every configured Alertmanager, or nowhere (`-notifier.blackhole`).
 #[derive(Debug, Clone)]
-pub struct Notifier {
+pub struct Fanout {
     targets: Targets,
 }
 
@@ -56,13 +59,10 @@ enum Targets {
     Blackhole(Arc<PeerStats>),
 }
 
-/// The `addr` the blackhole notifier reports, as vmalert does.
-pub const BLACKHOLE_ADDR: &str = "blackhole";
-
-impl Notifier {
+impl Fanout {
     /// A notifier for these clients, sent to in this order (the order only matters for the report).
     pub fn new(clients: Vec<AlertmanagerClient>) -> Self {
-        Notifier {
+        Fanout {
             targets: Targets::Alertmanagers(clients),
         }
     }
@@ -73,12 +73,12 @@ impl Notifier {
             .iter()
             .map(AlertmanagerClient::new)
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(Notifier::new(clients))
+        Ok(Fanout::new(clients))
     }
 
     /// `-notifier.blackhole`: every send succeeds at once and goes nowhere.
     pub fn blackhole() -> Self {
-        Notifier {
+        Fanout {
             targets: Targets::Blackhole(Arc::new(PeerStats::default())),
         }
     }

@@ -119,26 +119,47 @@ pub fn build(alerts: &[&Alert], ctx: &PayloadContext<'_>) -> Payload {
         if i > 0 {
             out.push(',');
         }
-        out.push_str("{\"startsAt\":");
-        push_json_string(&mut out, &format_time(starts_at_ms(alert)));
-        out.push_str(",\"generatorURL\":");
-        push_json_string(&mut out, &ctx.source.generator_url(ctx.group_id, alert));
-        out.push_str(",\"endsAt\":");
-        push_json_string(
-            &mut out,
-            &format_time(alert.ends_at(ctx.now_ms, ctx.resolve_after_ms)),
-        );
-        out.push_str(",\"labels\": {");
-        push_map(&mut out, &sanitize_labels(&alert.labels, true));
-        out.push_str("},\"annotations\": {");
-        push_map(&mut out, &sanitize_labels(&alert.annotations, false));
-        out.push_str("}}");
+        push_alert(&mut out, alert, &alert.labels, ctx);
     }
     out.push(']');
     Payload {
         body: Bytes::from(out),
         alerts: alerts.len(),
     }
+}
+
+/// One element of the array [`build`] writes, with `labels` in place of the alert's own (the alert's labels after
+/// alert relabeling); `build(&[a], ctx)` is `[` + `alert_object(a, &a.labels, ctx)` + `]`.
+pub fn alert_object(alert: &Alert, labels: &Labels, ctx: &PayloadContext<'_>) -> String {
+    let mut out = String::with_capacity(256);
+    push_alert(&mut out, alert, labels, ctx);
+    out
+}
+
+fn push_alert(out: &mut String, alert: &Alert, labels: &Labels, ctx: &PayloadContext<'_>) {
+    out.push_str("{\"startsAt\":");
+    push_json_string(out, &format_time(starts_at_ms(alert)));
+    out.push_str(",\"generatorURL\":");
+    push_json_string(out, &ctx.source.generator_url(ctx.group_id, alert));
+    out.push_str(",\"endsAt\":");
+    push_json_string(
+        out,
+        &format_time(alert.ends_at(ctx.now_ms, ctx.resolve_after_ms)),
+    );
+    out.push_str(",\"labels\": {");
+    push_map(out, &sanitize_labels(labels, true));
+    out.push_str("},\"annotations\": {");
+    push_map(out, &sanitize_labels(&alert.annotations, false));
+    out.push_str("}}");
+}
+
+/// The label set as Alertmanager will see it: names sanitised, empty values left out (what alert relabeling
+/// works on).
+pub fn sent_labels(labels: &Labels) -> Labels {
+    sanitize_labels(labels, true)
+        .into_iter()
+        .map(|(k, v)| (k, v.to_string()))
+        .collect()
 }
 
 fn push_map(out: &mut String, map: &BTreeMap<String, &str>) {

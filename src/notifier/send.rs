@@ -135,8 +135,10 @@ impl AlertmanagerClient {
         // Setting user info cannot fail on an http(s) URL with a host, which parse and the scheme check ensured.
         let _ = endpoint.set_username("");
         let _ = endpoint.set_password(None);
-        let path = format!("{}{}", endpoint.path().trim_end_matches('/'), ALERTS_PATH);
-        endpoint.set_path(&path);
+        if !settings.exact_endpoint {
+            let path = format!("{}{}", endpoint.path().trim_end_matches('/'), ALERTS_PATH);
+            endpoint.set_path(&path);
+        }
 
         let mut headers = HeaderMap::new();
         for (name, value) in &settings.headers {

@@ -15,6 +15,7 @@ mod binary;
 mod eval;
 mod functions;
 mod numeric;
+mod regex_cache;
 mod selector;
 mod storage;
 mod subquery;
@@ -104,16 +105,21 @@ pub enum EvalError {
     InvalidStep(String),
 }
 
-/// Evaluates parsed PromQL expressions over a [`SeriesSource`]. Cheap to create; holds only its options.
+/// Evaluates parsed PromQL expressions over a [`SeriesSource`]. Cheap to create; holds its options and a memo of
+/// compiled `label_replace` patterns (clones share it), nothing that changes a result.
 #[derive(Debug, Clone, Default)]
 pub struct Engine {
     opts: EngineOptions,
+    regexes: regex_cache::RegexCache,
 }
 
 impl Engine {
     /// An engine with the given options.
     pub fn new(opts: EngineOptions) -> Self {
-        Self { opts }
+        Self {
+            opts,
+            regexes: regex_cache::RegexCache::default(),
+        }
     }
 
     /// The options this engine runs with.
@@ -129,7 +135,7 @@ impl Engine {
         expr: &Expr,
         ts_ms: i64,
     ) -> Result<Value, EvalError> {
-        let ev = eval::Evaluator::new(source, &self.opts, ts_ms, ts_ms);
+        let ev = eval::Evaluator::new(source, &self.opts, &self.regexes, ts_ms, ts_ms);
         ev.eval(expr, ts_ms)
     }
 
@@ -144,7 +150,7 @@ impl Engine {
         step_ms: i64,
     ) -> Result<Matrix, EvalError> {
         let steps = eval::step_count(start_ms, end_ms, step_ms, self.opts.max_steps)?;
-        let ev = eval::Evaluator::new(source, &self.opts, start_ms, end_ms);
+        let ev = eval::Evaluator::new(source, &self.opts, &self.regexes, start_ms, end_ms);
         let mut acc = value::SeriesAccumulator::default();
         for i in 0..steps {
             let ts = start_ms + (i as i64) * step_ms;

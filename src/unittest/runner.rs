@@ -9,9 +9,11 @@ use std::collections::BTreeSet;
 
 use promql_parser::parser::Expr;
 
+use super::RunOptions;
 use super::format::{LabelsAndAnnotations, compare_labels, go_quote, sort_alerts};
 use super::model::{Format, TestFile, TestGroup};
 use super::series;
+use super::series_labels::parse_series_labels;
 use crate::config::{Group, RuleKind};
 use crate::promql::engine::{self, Engine, EngineOptions, Storage, Value};
 use crate::rule::alerting::EvalError as AlertEvalError;
@@ -73,15 +75,15 @@ enum RuleRun {
     Recording(RecordingRule),
 }
 
-struct RunRule {
+struct RunRule<'e> {
     name: String,
-    expr: Expr,
+    expr: &'e Expr,
     state: RuleRun,
 }
 
-struct RunGroup {
+struct RunGroup<'e> {
     name: String,
-    rules: Vec<RunRule>,
+    rules: Vec<RunRule<'e>>,
 }
 
 /// Orders groups as `group_eval_order` says: listed groups by their position, others first (as promtool's map
@@ -92,13 +94,48 @@ pub fn order_groups<'a>(groups: &'a [Group], order: &[String]) -> Vec<&'a Group>
     out
 }
 
-/// Runs one test group over `groups` (already ordered). `debug` records alert states.
-pub fn run_group(file: &TestFile, tg: &TestGroup, groups: &[&Group], debug: bool) -> GroupOutcome {
+/// The rule groups of a test file in evaluation order, with every rule expression parsed once for all test groups
+/// of the file (parsing, with the regex compilation of `=~` matchers, costs more than many evaluations).
+pub struct OrderedGroups<'a> {
+    groups: Vec<&'a Group>,
+    /// Per group, per rule, the parsed expression; or the first parse error, which fails every test group.
+    exprs: Result<Vec<Vec<Expr>>, String>,
+}
+
+impl<'a> OrderedGroups<'a> {
+    /// Orders `groups` (see [`order_groups`]) and parses their expressions.
+    pub fn new(groups: &'a [Group], order: &[String]) -> Self {
+        let groups = order_groups(groups, order);
+        let exprs = groups
+            .iter()
+            .map(|g| {
+                g.rules
+                    .iter()
+                    .map(|r| {
+                        crate::promql::parse_promql(&r.expr).map_err(|e| {
+                            format!("{}: group {:?}, rule {:?}: {e}", g.file, g.name, r.name())
+                        })
+                    })
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .collect();
+        Self { groups, exprs }
+    }
+}
+
+/// Runs one test group over `groups`. `opts.debug` records alert states; `opts.left_open_ranges` picks the
+/// engine's range boundaries.
+pub fn run_group(
+    file: &TestFile,
+    tg: &TestGroup,
+    groups: &OrderedGroups<'_>,
+    opts: &RunOptions,
+) -> GroupOutcome {
     let mut outcome = GroupOutcome {
         cases: tg.alert_rule_test.len() + tg.expr_test.len(),
         ..GroupOutcome::default()
     };
-    match run(file, tg, groups, debug, &mut outcome) {
+    match run(file, tg, groups, opts, &mut outcome) {
         Ok(()) => {}
         Err(f) => outcome.failures.push(f),
     }
@@ -112,8 +149,8 @@ fn setup(msg: impl Into<String>) -> Failure {
 fn run(
     file: &TestFile,
     tg: &TestGroup,
-    groups: &[&Group],
-    debug: bool,
+    ordered: &OrderedGroups<'_>,
+    opts: &RunOptions,
     out: &mut GroupOutcome,
 ) -> Result<(), Failure> {
     let vmtool = file.format == Format::VmalertTool;
@@ -174,18 +211,11 @@ fn run(
     )
     .errors_as_text(!vmtool);
 
-    let mut run_groups = Vec::with_capacity(groups.len());
-    for g in groups {
+    let exprs = ordered.exprs.as_ref().map_err(|e| setup(e.clone()))?;
+    let mut run_groups = Vec::with_capacity(ordered.groups.len());
+    for (g, g_exprs) in ordered.groups.iter().zip(exprs) {
         let mut rules = Vec::with_capacity(g.rules.len());
-        for r in &g.rules {
-            let expr = crate::promql::parse_promql(&r.expr).map_err(|e| {
-                setup(format!(
-                    "{}: group {:?}, rule {:?}: {e}",
-                    g.file,
-                    g.name,
-                    r.name()
-                ))
-            })?;
+        for (r, expr) in g.rules.iter().zip(g_exprs) {
             // promtool applies rule labels only; vmalert also adds external labels to alerts and series.
             let labels = if vmtool {
                 crate::rule::labels::merge(&[&tg.external_labels, &g.labels, &r.labels])
@@ -231,6 +261,7 @@ fn run(
 
     let engine = Engine::new(EngineOptions {
         default_subquery_step_ms: interval,
+        left_open_ranges: opts.left_open_ranges,
         ..EngineOptions::default()
     });
     let max_eval = tg
@@ -265,7 +296,7 @@ fn run(
         let mut eval_errs = Vec::new();
         for g in &mut run_groups {
             for r in &mut g.rules {
-                let result = query(&engine, &storage, &r.expr, ts);
+                let result = query(&engine, &storage, r.expr, ts);
                 let written = match &mut r.state {
                     RuleRun::Alerting(ar) => {
                         let querier = EngineQuerier {
@@ -300,7 +331,7 @@ fn run(
                 }
             }
         }
-        if debug {
+        if opts.debug {
             debug_states(&run_groups, rel, t0, &mut out.debug);
         }
         if !eval_errs.is_empty() {
@@ -522,34 +553,6 @@ fn query(engine: &Engine, storage: &Storage, expr: &Expr, ts: i64) -> Result<Que
     })
 }
 
-/// Labels of a series written in PromQL notation: `name{a="b"}`, `{a="b"}`, `{}` or empty.
-pub fn parse_series_labels(text: &str) -> Result<Labels, String> {
-    let t = text.trim();
-    if t.is_empty() || t == "{}" {
-        return Ok(Labels::new());
-    }
-    let expr = crate::promql::parse_promql(t)?;
-    let Expr::VectorSelector(vs) = expr else {
-        return Err(format!("{t:?} is not a series"));
-    };
-    let mut out = Labels::new();
-    if let Some(n) = &vs.name {
-        out.insert("__name__".into(), n.clone());
-    }
-    for m in &vs.matchers.matchers {
-        if m.op != promql_parser::label::MatchOp::Equal {
-            return Err(format!("{t:?}: only = matchers describe a series"));
-        }
-        if !m.value.is_empty() {
-            out.insert(m.name.clone(), m.value.clone());
-        }
-    }
-    if vs.offset.is_some() || vs.at.is_some() || !vs.matchers.or_matchers.is_empty() {
-        return Err(format!("{t:?} is not a series"));
-    }
-    Ok(out)
-}
-
 fn debug_states(groups: &[RunGroup], rel_ms: i64, t0: i64, out: &mut Vec<String>) {
     let time = crate::config::Duration::from_millis(rel_ms);
     for g in groups {
@@ -583,16 +586,6 @@ fn debug_states(groups: &[RunGroup], rel_ms: i64, t0: i64, out: &mut Vec<String>
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn series_labels() {
-        let l = parse_series_labels("up{job=\"a\", x=\"\"}").unwrap_or_default();
-        assert_eq!(l.len(), 2);
-        assert_eq!(l["__name__"], "up");
-        assert!(parse_series_labels("{}").is_ok_and(|l| l.is_empty()));
-        assert!(parse_series_labels("up{a=~\"x\"}").is_err());
-        assert!(parse_series_labels("rate(x[5m])").is_err());
-    }
 
     #[test]
     fn fuzzy_floats() {

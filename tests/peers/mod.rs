@@ -455,6 +455,39 @@ impl Alertmanager {
             && s["cluster"]["peers"].as_array().map_or(0, Vec::len) == peers
     }
 
+    /// Starts one peer without clustering on `web_port` (a restart reuses the port) and waits (at most 20 s) until
+    /// `/-/ready` answers.
+    pub async fn start_single(web_port: u16) -> Alertmanager {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let config = dir.path().join("alertmanager.yml");
+        std::fs::write(&config, AM_CONFIG).expect("write alertmanager config");
+        let args = vec![
+            format!("--config.file={}", config.display()),
+            format!("--storage.path={}", dir.path().join("data").display()),
+            format!("--web.listen-address=127.0.0.1:{web_port}"),
+            "--cluster.listen-address=".to_string(),
+            "--log.level=warn".to_string(),
+        ];
+        let am = Alertmanager {
+            web_port,
+            cluster_port: 0,
+            proc: Proc::spawn(
+                &format!("alertmanager-{web_port}"),
+                ALERTMANAGER,
+                &args,
+                dir,
+            ),
+        };
+        let url = format!("{}/-/ready", am.url());
+        let c = client();
+        poll(Duration::from_secs(20), "alertmanager /-/ready", || {
+            let r = c.get(&url).send();
+            async move { r.await.ok().filter(|r| r.status().is_success()).map(|_| ()) }
+        })
+        .await;
+        am
+    }
+
     pub fn url(&self) -> String {
         format!("http://127.0.0.1:{}", self.web_port)
     }

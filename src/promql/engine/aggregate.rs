@@ -6,8 +6,6 @@
 //! 2.42 step for step (plain float sum, running mean, Welford variance) so results match bit for bit.
 //! Must not: sort the result (Prometheus leaves it in group order).
 
-use std::collections::HashMap;
-
 use promql_parser::parser::token::{
     T_AVG, T_BOTTOMK, T_COUNT, T_COUNT_VALUES, T_GROUP, T_LIMIT_RATIO, T_LIMITK, T_MAX, T_MIN,
     T_QUANTILE, T_STDDEV, T_STDVAR, T_SUM, T_TOPK, TokenId,
@@ -18,7 +16,7 @@ use super::EvalError;
 use super::eval::{Evaluator, unwrap_parens};
 use super::functions::labels::is_valid_label_name;
 use super::numeric::{fits_i64, format_go_f, quantile};
-use super::value::{Labels, METRIC_NAME, Sample, Value};
+use super::value::{FastMap, Labels, METRIC_NAME, Sample, Value};
 
 enum Grouping<'a> {
     By(&'a [String]),
@@ -108,7 +106,7 @@ fn aggregate(
             )));
         }
     }
-    let mut index: HashMap<Labels, usize> = HashMap::new();
+    let mut index: FastMap<Labels, usize> = FastMap::default();
     let mut groups: Vec<Group> = Vec::new();
     for mut s in input {
         if let Some(name) = value_label {

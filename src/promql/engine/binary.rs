@@ -5,8 +5,6 @@
 //! (minus what one-to-one `on`/`ignoring` removes); `bool` drops the name; set operators keep labels untouched.
 //! Must not: reorder operands (Prometheus' error messages depend on which side is which).
 
-use std::collections::{HashMap, HashSet};
-
 use promql_parser::label::Labels as LabelNames;
 use promql_parser::parser::token::{
     T_ADD, T_ATAN2, T_DIV, T_EQLC, T_GTE, T_GTR, T_LAND, T_LOR, T_LSS, T_LTE, T_LUNLESS, T_MOD,
@@ -16,7 +14,7 @@ use promql_parser::parser::{BinaryExpr, LabelModifier, VectorMatchCardinality};
 
 use super::EvalError;
 use super::eval::{Evaluator, check_unique};
-use super::value::{Labels, METRIC_NAME, Sample, Value};
+use super::value::{FastMap, FastSet, Labels, METRIC_NAME, Sample, Value};
 
 pub(crate) fn eval(ev: &Evaluator<'_>, b: &BinaryExpr, ts: i64) -> Result<Value, EvalError> {
     let op = b.op.id();
@@ -182,7 +180,7 @@ fn and(lhs: Vec<Sample>, rhs: Vec<Sample>, m: &Matching) -> Vec<Sample> {
     if lhs.is_empty() || rhs.is_empty() {
         return Vec::new();
     }
-    let right: HashSet<Labels> = rhs.iter().map(|s| m.signature(&s.labels)).collect();
+    let right: FastSet<Labels> = rhs.iter().map(|s| m.signature(&s.labels)).collect();
     lhs.into_iter()
         .filter(|s| right.contains(&m.signature(&s.labels)))
         .collect()
@@ -195,7 +193,7 @@ fn or(lhs: Vec<Sample>, rhs: Vec<Sample>, m: &Matching) -> Vec<Sample> {
     if rhs.is_empty() {
         return lhs;
     }
-    let left: HashSet<Labels> = lhs.iter().map(|s| m.signature(&s.labels)).collect();
+    let left: FastSet<Labels> = lhs.iter().map(|s| m.signature(&s.labels)).collect();
     let mut out = lhs;
     out.extend(
         rhs.into_iter()
@@ -208,7 +206,7 @@ fn unless(lhs: Vec<Sample>, rhs: Vec<Sample>, m: &Matching) -> Vec<Sample> {
     if lhs.is_empty() || rhs.is_empty() {
         return lhs;
     }
-    let right: HashSet<Labels> = rhs.iter().map(|s| m.signature(&s.labels)).collect();
+    let right: FastSet<Labels> = rhs.iter().map(|s| m.signature(&s.labels)).collect();
     lhs.into_iter()
         .filter(|s| !right.contains(&m.signature(&s.labels)))
         .collect()
@@ -227,7 +225,8 @@ fn vector_vector(
     let one_to_many = m.card == Card::OneToMany;
     // The "one" side goes right, as Prometheus does; values are swapped back before the operation.
     let (many, one) = if one_to_many { (rhs, lhs) } else { (lhs, rhs) };
-    let mut right: HashMap<Labels, &Sample> = HashMap::with_capacity(one.len());
+    let mut right: FastMap<Labels, &Sample> =
+        FastMap::with_capacity_and_hasher(one.len(), Default::default());
     for s in &one {
         let sig = m.signature(&s.labels);
         if let Some(dup) = right.get(&sig) {
@@ -240,7 +239,7 @@ fn vector_vector(
         }
         right.insert(sig, s);
     }
-    let mut matched: HashMap<Labels, HashSet<Labels>> = HashMap::new();
+    let mut matched: FastMap<Labels, FastSet<Labels>> = FastMap::default();
     let mut out = Vec::new();
     for ls in &many {
         let sig = m.signature(&ls.labels);
@@ -266,7 +265,7 @@ fn vector_vector(
             if matched.contains_key(&sig) {
                 return Err(EvalError::ManyToOneNotExplicit);
             }
-            matched.insert(sig, HashSet::new());
+            matched.insert(sig, FastSet::default());
         } else {
             let inserted = matched.entry(sig).or_default();
             if !inserted.insert(metric.clone()) {

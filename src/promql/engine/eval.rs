@@ -3,19 +3,20 @@
 //! Every node is evaluated as an instant query at `ts`; range queries and subqueries call it once per step, which is
 //! equivalent to Prometheus' step-wise range evaluation. Must not: hold state between calls or read a clock.
 
-use std::collections::HashSet;
 use std::time::{Duration, SystemTime};
 
 use promql_parser::parser::{AtModifier, Expr, Offset, VectorSelector};
 
+use super::regex_cache::RegexCache;
 use super::storage::SeriesSource;
-use super::value::{Sample, Series, Value};
+use super::value::{FastSet, Sample, Series, Value};
 use super::{EngineOptions, EvalError, aggregate, binary, functions, selector, subquery};
 
 /// One query's evaluation context: the source, the options and the query's start and end (for `@ start()/end()`).
 pub(crate) struct Evaluator<'a> {
     pub(crate) src: &'a dyn SeriesSource,
     pub(crate) opts: &'a EngineOptions,
+    pub(crate) regexes: &'a RegexCache,
     query_start: i64,
     query_end: i64,
 }
@@ -33,12 +34,14 @@ impl<'a> Evaluator<'a> {
     pub(crate) fn new(
         src: &'a dyn SeriesSource,
         opts: &'a EngineOptions,
+        regexes: &'a RegexCache,
         query_start: i64,
         query_end: i64,
     ) -> Self {
         Self {
             src,
             opts,
+            regexes,
             query_start,
             query_end,
         }
@@ -173,7 +176,7 @@ pub(crate) fn check_unique(samples: &[Sample]) -> Result<(), EvalError> {
     if samples.len() < 2 {
         return Ok(());
     }
-    let mut seen = HashSet::with_capacity(samples.len());
+    let mut seen = FastSet::with_capacity_and_hasher(samples.len(), Default::default());
     for s in samples {
         if !seen.insert(&s.labels) {
             return Err(EvalError::DuplicateLabelset);

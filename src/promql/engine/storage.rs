@@ -2,11 +2,9 @@
 //!
 //! Must not: interpret PromQL beyond label matching, or drop staleness markers (the selectors decide what they mean).
 
-use std::collections::HashMap;
-
 use promql_parser::label::{MatchOp, Matcher, Matchers};
 
-use super::value::{Labels, METRIC_NAME, Point};
+use super::value::{FastMap, Labels, METRIC_NAME, Point};
 
 /// A read-only view of one series: its labels and the points of the requested time window, in time order.
 #[derive(Debug, Clone, Copy)]
@@ -42,9 +40,9 @@ struct StoredSeries {
 #[derive(Debug, Clone, Default)]
 pub struct Storage {
     series: Vec<StoredSeries>,
-    by_labels: HashMap<Labels, usize>,
-    /// Postings: series ids (ascending) for each label pair, the metric name included.
-    postings: HashMap<(String, String), Vec<usize>>,
+    by_labels: FastMap<Labels, usize>,
+    /// Postings: series ids (ascending) for each label name and value, the metric name included.
+    postings: FastMap<String, FastMap<String, Vec<usize>>>,
 }
 
 impl Storage {
@@ -96,7 +94,9 @@ impl Storage {
         self.by_labels.insert(labels.clone(), id);
         for (k, v) in labels.iter() {
             self.postings
-                .entry((k.to_string(), v.to_string()))
+                .entry(k.to_string())
+                .or_default()
+                .entry(v.to_string())
                 .or_default()
                 .push(id);
         }
@@ -147,7 +147,8 @@ impl SeriesSource for Storage {
         for (k, v) in equalities {
             let ids = self
                 .postings
-                .get(&(k.to_string(), v.to_string()))
+                .get(k)
+                .and_then(|values| values.get(v))
                 .map_or(&[][..], Vec::as_slice);
             if shortest.is_none_or(|s| ids.len() < s.len()) {
                 shortest = Some(ids);

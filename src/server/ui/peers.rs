@@ -23,6 +23,22 @@ pub struct PeerStatus {
     pub errors_total: u64,
 }
 
+/// The notifier's per-peer status as the UI shows it: the queue depth counts the batch in flight too.
+impl From<crate::notifier::PeerStatus> for PeerStatus {
+    fn from(s: crate::notifier::PeerStatus) -> Self {
+        PeerStatus {
+            url: s.addr,
+            queue_depth: s.queue_depth + s.in_flight,
+            queue_capacity: s.queue_capacity,
+            last_success_ms: s.last_success_ms,
+            last_error: s.last_error,
+            last_error_ms: s.last_error_ms,
+            sent_total: s.sent_total,
+            errors_total: s.errors_total,
+        }
+    }
+}
+
 /// What one peer acknowledged from this replica, latest send per alert.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PeerDeliveries {
@@ -190,5 +206,32 @@ pub fn deliveries_view(peers: Vec<PeerDeliveries>, now_ms: i64) -> DeliveriesVie
         differing_count: differing.len(),
         peers,
         differing,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn notifier_status_maps_onto_the_ui_row() {
+        let n = crate::notifier::PeerStatus {
+            addr: "http://am-0:9093".to_string(),
+            queue_depth: 3,
+            in_flight: 2,
+            queue_capacity: 10,
+            sent_total: 7,
+            errors_total: 4,
+            last_error: Some("unexpected status 503".to_string()),
+            last_error_ms: Some(5),
+            last_success_ms: Some(4),
+            ..Default::default()
+        };
+        let ui = PeerStatus::from(n);
+        assert_eq!(ui.url, "http://am-0:9093");
+        assert_eq!((ui.queue_depth, ui.queue_capacity), (5, 10));
+        assert_eq!((ui.sent_total, ui.errors_total), (7, 4));
+        assert_eq!(ui.last_error.as_deref(), Some("unexpected status 503"));
+        assert_eq!((ui.last_error_ms, ui.last_success_ms), (Some(5), Some(4)));
     }
 }

@@ -4,13 +4,11 @@
 //!
 //! Must not: mix series of different label sets (minus `le`) into one histogram.
 
-use std::collections::HashMap;
-
 use promql_parser::parser::Expr;
 
 use super::super::EvalError;
 use super::super::eval::Evaluator;
-use super::super::value::{Labels, METRIC_NAME, Sample};
+use super::super::value::{FastMap, Labels, METRIC_NAME, Sample};
 use super::arg;
 
 /// One classic bucket: upper bound and cumulative count.
@@ -108,7 +106,7 @@ pub(crate) fn histogram_quantile(
 ) -> Result<Vec<Sample>, EvalError> {
     let q = ev.eval_scalar(arg(args, 0)?, ts)?;
     let vec = ev.eval_vector(arg(args, 1)?, ts)?;
-    let mut index: HashMap<Labels, usize> = HashMap::new();
+    let mut index: FastMap<Labels, usize> = FastMap::default();
     let mut groups: Vec<(Labels, Vec<Bucket>)> = Vec::new();
     for s in vec {
         let Some(upper) = parse_le(s.labels.value("le")) else {

@@ -4,7 +4,6 @@
 //! Must not: change values.
 
 use promql_parser::parser::Expr;
-use regex::Regex;
 
 use super::super::EvalError;
 use super::super::eval::{Evaluator, unwrap_parens};
@@ -40,7 +39,7 @@ pub(crate) fn label_replace(
     let repl = string_arg(args, 2)?;
     let src = string_arg(args, 3)?;
     let regex_src = string_arg(args, 4)?;
-    let re = Regex::new(&format!("^(?:{regex_src})$")).map_err(|_| {
+    let re = ev.regexes.get(&format!("^(?:{regex_src})$")).map_err(|_| {
         EvalError::InvalidArgument(format!(
             "invalid regular expression in label_replace(): {regex_src}"
         ))
