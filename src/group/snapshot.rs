@@ -20,10 +20,11 @@ pub struct RuleSnapshot {
     pub index: usize,
     /// The labels the rule adds, merged as evaluated: external < group < rule.
     pub labels: Labels,
-    /// Pending, firing and recently resolved alerts (alerting rules only), ordered by labels.
-    pub alerts: Vec<Alert>,
-    /// The most recent evaluations, oldest first; the last one is the latest.
-    pub history: Vec<RuleEval>,
+    /// Pending, firing and recently resolved alerts (alerting rules only), ordered by labels; shared with the
+    /// runner until an alert changes.
+    pub alerts: Vec<Arc<Alert>>,
+    /// The most recent evaluations, oldest first; the last one is the latest. Shared with the runner.
+    pub history: Arc<[RuleEval]>,
 }
 
 impl RuleSnapshot {
