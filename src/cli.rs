@@ -7,6 +7,7 @@ pub mod check;
 pub mod dry_run;
 pub mod flags;
 pub mod load;
+mod malloc_arenas;
 pub mod run;
 pub mod run_flags;
 pub mod run_server;

@@ -7,6 +7,7 @@
 
 pub mod alert;
 pub mod alerting;
+pub mod label_key;
 pub mod labels;
 pub mod recording;
 pub mod sample;

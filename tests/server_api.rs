@@ -47,7 +47,7 @@ fn labels(pairs: &[(&str, &str)]) -> Labels {
 
 fn eval(name: &str, samples: usize, error: Option<&str>) -> RuleEval {
     RuleEval {
-        rule_name: name.to_string(),
+        rule_name: name.into(),
         started_ms: T0 + 120,
         duration_ms: 250,
         query_time_ms: T0,
@@ -92,11 +92,11 @@ fn rule_snap(
     RuleSnapshot {
         index,
         labels: rule_labels,
-        alerts,
+        alerts: alerts.into_iter().map(Arc::new).collect(),
         evaluations: history.len() as u64,
         errors: history.iter().filter(|e| e.error.is_some()).count() as u64,
         fired,
-        history,
+        history: history.into(),
     }
 }
 
@@ -935,7 +935,9 @@ async fn a_new_snapshot_shows_at_once_despite_the_rendering_cache() {
     // beta evaluates again, and this time Broken succeeds.
     let beta = reg.group(22).expect("beta");
     let mut next = (*beta).clone();
-    next.rules[0].history.push(eval("Broken", 1, None));
+    let mut history = next.rules[0].history.to_vec();
+    history.push(eval("Broken", 1, None));
+    next.rules[0].history = history.into();
     next.last_tick_ms = Some(T0 + 60_000);
     reg.publish(next);
     let second = rules(app.clone()).await;

@@ -123,7 +123,8 @@ pub enum RuleState {
 /// What happened to one rule at one evaluation, for the API and metrics.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RuleEval {
-    pub rule_name: String,
+    /// Shared by every entry of the rule's history.
+    pub rule_name: Arc<str>,
     /// Wall-clock time the rule's query was sent (milliseconds since the epoch).
     pub started_ms: i64,
     /// How long the query took.
@@ -154,8 +155,10 @@ pub struct GroupRunner {
     templater: Arc<dyn Templater + Send + Sync>,
     clock: Arc<dyn Clock>,
     settings: RunnerSettings,
-    /// The latest evaluations of each rule, in rule order, oldest first.
-    history: Vec<std::collections::VecDeque<RuleEval>>,
+    /// The latest evaluations of each rule, in rule order, oldest first; shared with the published snapshot.
+    history: Vec<Arc<[RuleEval]>>,
+    /// Each rule's name, shared by its history entries.
+    names: Vec<Arc<str>>,
     iterations: u64,
     missed: u64,
     last_tick_ms: Option<i64>,
@@ -224,7 +227,8 @@ impl GroupRunner {
             .as_deref()
             .map(|ds| outage::rule(&group, ds, &settings.external_labels));
         GroupRunner {
-            history: vec![std::collections::VecDeque::new(); group.rules.len()],
+            history: vec![Arc::default(); group.rules.len()],
+            names: group.rules.iter().map(|r| Arc::from(r.name())).collect(),
             counters: vec![RuleCounters::default(); group.rules.len()],
             duration_sum_ms: 0,
             recent_durations_ms: std::collections::VecDeque::new(),
@@ -361,7 +365,7 @@ impl GroupRunner {
                     // As vmalert's `lastSamples`: the series the query returned, not the ALERTS series written.
                     let returned = result.as_ref().map_or(0, |q| q.samples.len());
                     report.rules.push(RuleEval {
-                        rule_name: r.settings.name.clone(),
+                        rule_name: self.names.get(index).cloned().unwrap_or_default(),
                         started_ms,
                         duration_ms,
                         query_time_ms: ts,
@@ -401,7 +405,7 @@ impl GroupRunner {
                         Err(e) => (Vec::new(), Some(e.to_string())),
                     };
                     report.rules.push(RuleEval {
-                        rule_name: r.name.clone(),
+                        rule_name: self.names.get(index).cloned().unwrap_or_default(),
                         started_ms,
                         duration_ms,
                         query_time_ms: ts,
@@ -500,10 +504,13 @@ impl GroupRunner {
                 .update_entries_limit
                 .unwrap_or(self.settings.update_entries_limit)
                 .max(1);
-            while history.len() >= limit {
-                history.pop_front();
-            }
-            history.push_back(eval.clone());
+            // A fresh exact-size slice each time: the previous one may still be read through a snapshot.
+            let keep = history.len().min(limit - 1);
+            *history = history[history.len() - keep..]
+                .iter()
+                .cloned()
+                .chain(std::iter::once(eval.clone()))
+                .collect();
         }
     }
 
@@ -519,8 +526,8 @@ impl GroupRunner {
                 RuleState::Alerting(r) => RuleSnapshot {
                     index,
                     labels: r.settings.labels.clone(),
-                    alerts: r.alerts().cloned().collect(),
-                    history: history.iter().cloned().collect(),
+                    alerts: r.shared_alerts().cloned().collect(),
+                    history: history.clone(),
                     evaluations: c.evaluations,
                     errors: c.errors,
                     fired: c.fired,
@@ -529,7 +536,7 @@ impl GroupRunner {
                     index,
                     labels: r.labels.clone(),
                     alerts: Vec::new(),
-                    history: history.iter().cloned().collect(),
+                    history: history.clone(),
                     evaluations: c.evaluations,
                     errors: c.errors,
                     fired: 0,

@@ -23,11 +23,12 @@ pub struct RuleSnapshot {
     pub index: usize,
     /// The labels the rule adds, merged as evaluated: external < group < rule.
     pub labels: Labels,
-    /// Pending, firing and recently resolved alerts (alerting rules only), ordered by labels.
-    pub alerts: Vec<Alert>,
-    /// The most recent evaluations, oldest first; the last one is the latest. `samples` counts the series the
-    /// query returned.
-    pub history: Vec<RuleEval>,
+    /// Pending, firing and recently resolved alerts (alerting rules only), ordered by labels; shared with the
+    /// runner until an alert changes.
+    pub alerts: Vec<Arc<Alert>>,
+    /// The most recent evaluations, oldest first; the last one is the latest. Shared with the runner. `samples`
+    /// counts the series the query returned.
+    pub history: Arc<[RuleEval]>,
     /// Evaluations since the group started, and how many of them failed (`vmalert_execution_total`,
     /// `vmalert_alerting_rules_errors_total`).
     pub evaluations: u64,

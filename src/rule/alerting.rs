@@ -9,10 +9,12 @@
 //! ([`AlertingRule::mark_sent`]). Pure.
 
 use super::alert::{Alert, AlertState};
+use super::label_key::LabelKey;
 use super::labels::{self, Labels, METRIC_NAME};
 use super::sample::{QueryResult, Sample};
 use super::series::SeriesTracker;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// How long a resolved alert is kept (and its resolve re-sent), as in Prometheus and vmalert.
 pub const RESOLVED_RETENTION_MS: i64 = 15 * 60 * 1000;
@@ -106,8 +108,10 @@ pub struct Outcome {
 pub struct AlertingRule {
     pub settings: AlertingSettings,
     /// Keyed by the full label set: vmalert's 64-bit ID is kept on each alert for the API, but two different label
-    /// sets can share it (its hash does not separate names from values), so it never decides identity here.
-    alerts: BTreeMap<Labels, Alert>,
+    /// sets can share it (its hash does not separate names from values), so it never decides identity here. The
+    /// key is packed: the alert holds the same labels as a map already. Alerts are shared with published snapshots
+    /// and copied only when they change ([`Arc::make_mut`]), so a snapshot costs a pointer per alert.
+    alerts: BTreeMap<LabelKey, Arc<Alert>>,
     series: SeriesTracker,
     /// `for` state read back from the datasource after a restart (labels → active-since, and whether the alert
     /// was firing): applied to the alerts the next successful evaluation creates, then forgotten.
@@ -145,7 +149,7 @@ impl AlertingRule {
             a.id = labels::hash(&a.labels);
             a.last_sent = None;
             a.restored = true;
-            self.alerts.insert(a.labels.clone(), a);
+            self.alerts.insert(LabelKey::new(&a.labels), Arc::new(a));
         }
     }
 
@@ -164,6 +168,7 @@ impl AlertingRule {
         let mut resolved = Vec::new();
         for a in self.alerts.values_mut() {
             if a.state == AlertState::Firing {
+                let a = Arc::make_mut(a);
                 a.state = AlertState::Inactive;
                 a.resolved_at = Some(ts);
                 a.keep_firing_since = None;
@@ -181,17 +186,22 @@ impl AlertingRule {
 
     /// Every alert the rule holds (pending, firing and recently resolved), ordered by ID.
     pub fn alerts(&self) -> impl Iterator<Item = &Alert> {
+        self.alerts.values().map(Arc::as_ref)
+    }
+
+    /// [`AlertingRule::alerts`] as shared pointers, for snapshots.
+    pub fn shared_alerts(&self) -> impl Iterator<Item = &Arc<Alert>> {
         self.alerts.values()
     }
 
     /// The alert with vmalert's ID `id` (the first one, in the unlikely case two label sets share it).
     pub fn alert(&self, id: u64) -> Option<&Alert> {
-        self.alerts.values().find(|a| a.id == id)
+        self.alerts.values().map(Arc::as_ref).find(|a| a.id == id)
     }
 
     /// The alert with exactly these labels.
     pub fn alert_by_labels(&self, labels: &Labels) -> Option<&Alert> {
-        self.alerts.get(labels)
+        self.alerts.get(&LabelKey::new(labels)).map(Arc::as_ref)
     }
 
     /// Evaluates the rule at `ts` (milliseconds) with the query's result.
@@ -216,8 +226,8 @@ impl AlertingRule {
         };
 
         // Label every result first, so that a label-template error or a duplicate label set changes nothing.
-        // Final labels → (value, the result's own labels for templates).
-        let mut seen: BTreeMap<Labels, (f64, &Labels)> = BTreeMap::new();
+        // Final labels, packed → (final labels, value, the result's own labels for templates).
+        let mut seen: BTreeMap<LabelKey, (Labels, f64, &Labels)> = BTreeMap::new();
         for sample in &result.samples {
             let labels = match self.alert_labels(
                 &sample.labels,
@@ -234,22 +244,23 @@ impl AlertingRule {
                     };
                 }
             };
-            if seen.contains_key(&labels) {
+            let key = LabelKey::new(&labels);
+            if seen.contains_key(&key) {
                 let shown = format_labels(&labels);
                 return Outcome {
                     error: Some(EvalError::DuplicateLabelSet(shown)),
                     ..outcome
                 };
             }
-            seen.insert(labels, (sample.value, &sample.labels));
+            seen.insert(key, (labels, sample.value, &sample.labels));
         }
 
-        for (labels, (value, _)) in &seen {
+        for (key, (labels, value, _)) in &seen {
             let restore = &mut self.restore;
-            let alert = self.alerts.entry(labels.clone()).or_insert_with(|| {
+            let shared = self.alerts.entry(key.clone()).or_insert_with(|| {
                 let restored = restore.remove(labels);
                 let (active_at, was_firing) = restored.unwrap_or((ts, false));
-                Alert {
+                Arc::new(Alert {
                     id: labels::hash(labels),
                     labels: labels.clone(),
                     annotations: Labels::new(),
@@ -265,8 +276,16 @@ impl AlertingRule {
                     keep_firing_since: None,
                     last_sent: None,
                     restored: restored.is_some(),
-                }
+                })
             });
+            // Copy a shared alert only when something changes.
+            if shared.state != AlertState::Inactive
+                && shared.value.to_bits() == value.to_bits()
+                && shared.keep_firing_since.is_none()
+            {
+                continue;
+            }
+            let alert = Arc::make_mut(shared);
             if alert.state == AlertState::Inactive {
                 // A resolved alert whose series came back starts over as pending.
                 alert.state = AlertState::Pending;
@@ -285,6 +304,7 @@ impl AlertingRule {
         self.alerts.retain(|key, a| {
             if seen.contains_key(key) {
                 if a.state == AlertState::Pending && ts - a.active_at >= for_ms {
+                    let a = Arc::make_mut(a);
                     a.state = AlertState::Firing;
                     a.fired_at = Some(ts);
                 }
@@ -294,11 +314,15 @@ impl AlertingRule {
                 AlertState::Pending => false,
                 AlertState::Firing => {
                     if keep_ms > 0 {
-                        let since = *a.keep_firing_since.get_or_insert(ts);
+                        let since = match a.keep_firing_since {
+                            Some(since) => since,
+                            None => *Arc::make_mut(a).keep_firing_since.insert(ts),
+                        };
                         if ts - since < keep_ms {
                             return true;
                         }
                     }
+                    let a = Arc::make_mut(a);
                     a.state = AlertState::Inactive;
                     a.resolved_at = Some(ts);
                     a.keep_firing_since = None;
@@ -325,15 +349,17 @@ impl AlertingRule {
         }
 
         // Annotations are rendered for every alert the result holds, with the result's labels and current value.
-        for (key, (_, origin)) in &seen {
+        for (key, (_, _, origin)) in &seen {
             let Some(alert) = self.alerts.get(key) else {
                 continue;
             };
             let (annotations, errors) =
                 self.render_annotations(alert, origin, ts, result.is_partial, templater);
             outcome.template_errors.extend(errors);
-            if let Some(alert) = self.alerts.get_mut(key) {
-                alert.annotations = annotations;
+            if let Some(alert) = self.alerts.get_mut(key)
+                && alert.annotations != annotations
+            {
+                Arc::make_mut(alert).annotations = annotations;
             }
         }
 
@@ -450,6 +476,7 @@ impl AlertingRule {
     pub fn due_for_sending(&self, now: i64, resend_delay_ms: i64) -> Vec<&Alert> {
         self.alerts
             .values()
+            .map(Arc::as_ref)
             .filter(|a| match (a.state, a.last_sent) {
                 (AlertState::Pending, _) => false,
                 (_, None) => true,
@@ -462,8 +489,8 @@ impl AlertingRule {
     /// Records that the alert with these labels was delivered at `now` in `state` (the state it was sent in).
     /// Call only after a successful send; a state that has changed since is sent again.
     pub fn mark_sent(&mut self, labels: &Labels, state: AlertState, now: i64) {
-        if let Some(a) = self.alerts.get_mut(labels) {
-            a.last_sent = Some((now, state));
+        if let Some(a) = self.alerts.get_mut(&LabelKey::new(labels)) {
+            Arc::make_mut(a).last_sent = Some((now, state));
         }
     }
 

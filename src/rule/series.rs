@@ -1,34 +1,34 @@
 //! Series a rule writes each evaluation, with staleness markers for series it wrote last time and not this time.
 //! Pure.
 
-use super::labels::Labels;
+use super::label_key::LabelKey;
 use super::sample::{STALE_NAN, Sample};
 use std::collections::HashSet;
 
-/// Remembers which series a rule wrote at its previous evaluation.
+/// Remembers which series a rule wrote at its previous evaluation, packed (one allocation per series).
 #[derive(Debug, Clone, Default)]
 pub struct SeriesTracker {
-    previous: HashSet<Labels>,
+    previous: HashSet<LabelKey>,
 }
 
 impl SeriesTracker {
     /// Returns `current` plus a staleness marker at `ts` for every series written last time but absent now, and
     /// remembers `current` for next time.
     pub fn emit(&mut self, current: Vec<Sample>, ts: i64) -> Vec<Sample> {
-        let now: HashSet<Labels> = current.iter().map(|s| s.labels.clone()).collect();
+        let mut now: HashSet<LabelKey> = HashSet::with_capacity(current.len());
+        now.extend(current.iter().map(|s| LabelKey::new(&s.labels)));
         let mut out = current;
-        let mut stale: Vec<Sample> = self
+        let mut stale: Vec<&LabelKey> = self
             .previous
             .iter()
-            .filter(|labels| !now.contains(*labels))
-            .map(|labels| Sample {
-                labels: labels.clone(),
-                value: STALE_NAN,
-                timestamp_ms: ts,
-            })
+            .filter(|key| !now.contains(*key))
             .collect();
-        stale.sort_by(|a, b| a.labels.cmp(&b.labels));
-        out.extend(stale);
+        stale.sort();
+        out.extend(stale.into_iter().map(|key| Sample {
+            labels: key.to_labels(),
+            value: STALE_NAN,
+            timestamp_ms: ts,
+        }));
         self.previous = now;
         out
     }

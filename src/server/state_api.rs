@@ -131,7 +131,7 @@ pub fn dump(groups: &[std::sync::Arc<GroupSnapshot>]) -> StateResponse {
                     rule.is_alerting().then(|| RuleState {
                         id: rule.id.to_string(),
                         name: rule.name().to_string(),
-                        alerts: snap.alerts.iter().map(alert_dump).collect(),
+                        alerts: snap.alerts.iter().map(|a| alert_dump(a)).collect(),
                     })
                 })
                 .collect(),

@@ -65,27 +65,76 @@ pub struct Proc {
     child: Option<Child>,
     pub dir: tempfile::TempDir,
     log: PathBuf,
+    bin: String,
+    args: Vec<String>,
 }
 
 impl Proc {
     /// Starts `bin args…` with stdout and stderr going to `<dir>/<name>.log`.
     pub fn spawn(name: &str, bin: &str, args: &[String], dir: tempfile::TempDir) -> Proc {
         let log = dir.path().join(format!("{name}.log"));
-        let out = std::fs::File::create(&log).expect("create log");
+        let mut p = Proc {
+            name: name.to_string(),
+            child: None,
+            dir,
+            log,
+            bin: bin.to_string(),
+            args: args.to_vec(),
+        };
+        p.start_child();
+        p
+    }
+
+    fn start_child(&mut self) {
+        let out = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.log)
+            .expect("open log");
         let err = out.try_clone().expect("clone log handle");
-        let child = Command::new(bin)
-            .args(args)
+        let child = Command::new(&self.bin)
+            .args(&self.args)
             .stdin(Stdio::null())
             .stdout(out)
             .stderr(err)
             .spawn()
-            .unwrap_or_else(|e| panic!("start {bin}: {e}"));
-        Proc {
-            name: name.to_string(),
-            child: Some(child),
-            dir,
-            log,
-        }
+            .unwrap_or_else(|e| panic!("start {}: {e}", self.bin));
+        self.child = Some(child);
+    }
+
+    /// SIGKILLs the process (if running) and starts it again with the same binary, arguments and dir; the log
+    /// continues in the same file.
+    pub fn restart(&mut self) {
+        self.kill();
+        self.start_child();
+    }
+
+    /// Starts the process again after a `kill` (same binary, arguments, dir and log file).
+    pub fn start_again(&mut self) {
+        assert!(self.child.is_none(), "{} is still running", self.name);
+        self.start_child();
+    }
+
+    /// `None` while running (or never started again after a kill); the exit code once it exited on its own
+    /// (`Some(None)`: ended by a signal).
+    pub fn exited(&mut self) -> Option<Option<i32>> {
+        let c = self.child.as_mut()?;
+        c.try_wait().ok().flatten().map(|s| s.code())
+    }
+
+    /// Whether the process runs now.
+    pub fn running(&mut self) -> bool {
+        self.child.is_some() && self.exited().is_none()
+    }
+
+    /// Bytes in the log so far: pass to `log_since` to read only what a later start wrote.
+    pub fn log_len(&self) -> usize {
+        std::fs::metadata(&self.log).map_or(0, |m| m.len() as usize)
+    }
+
+    pub fn log_since(&self, offset: usize) -> String {
+        let all = std::fs::read(&self.log).unwrap_or_default();
+        String::from_utf8_lossy(all.get(offset..).unwrap_or_default()).to_string()
     }
 
     pub fn pid(&self) -> u32 {
@@ -356,19 +405,35 @@ pub const AM_CONFIG: &str = "route:\n  receiver: \"null\"\n  group_wait: 1s\n  g
 
 impl Alertmanager {
     fn spawn(web_port: u16, cluster_port: u16, peer_port: u16) -> Alertmanager {
+        Alertmanager::spawn_peer(web_port, cluster_port, &[peer_port], AM_CONFIG, &[])
+    }
+
+    /// One clustered peer: `config` as its configuration file, gossip with `peer_ports`, `extra` flags last.
+    pub fn spawn_peer(
+        web_port: u16,
+        cluster_port: u16,
+        peer_ports: &[u16],
+        config: &str,
+        extra: &[String],
+    ) -> Alertmanager {
         let dir = tempfile::tempdir().expect("tempdir");
-        let config = dir.path().join("alertmanager.yml");
-        std::fs::write(&config, AM_CONFIG).expect("write alertmanager config");
-        let args = vec![
-            format!("--config.file={}", config.display()),
+        let config_path = dir.path().join("alertmanager.yml");
+        std::fs::write(&config_path, config).expect("write alertmanager config");
+        let mut args = vec![
+            format!("--config.file={}", config_path.display()),
             format!("--storage.path={}", dir.path().join("data").display()),
             format!("--web.listen-address=127.0.0.1:{web_port}"),
             format!("--cluster.listen-address=127.0.0.1:{cluster_port}"),
             format!("--cluster.advertise-address=127.0.0.1:{cluster_port}"),
-            format!("--cluster.peer=127.0.0.1:{peer_port}"),
             "--cluster.settle-timeout=10s".to_string(),
             "--log.level=warn".to_string(),
         ];
+        args.extend(
+            peer_ports
+                .iter()
+                .map(|p| format!("--cluster.peer=127.0.0.1:{p}")),
+        );
+        args.extend(extra.iter().cloned());
         Alertmanager {
             web_port,
             cluster_port,
@@ -379,6 +444,15 @@ impl Alertmanager {
                 dir,
             ),
         }
+    }
+
+    /// Whether `/api/v2/status` reports the cluster `ready` with `peers` members.
+    pub async fn ready_with(&self, peers: usize) -> bool {
+        let Some(s) = self.get_json("/api/v2/status").await else {
+            return false;
+        };
+        s["cluster"]["status"] == "ready"
+            && s["cluster"]["peers"].as_array().map_or(0, Vec::len) == peers
     }
 
     /// Starts one peer without clustering on `web_port` (a restart reuses the port) and waits (at most 20 s) until
@@ -445,25 +519,41 @@ impl Alertmanager {
 impl AmCluster {
     /// Starts two clustered peers and waits (at most 30 s) until both report cluster status `ready`.
     pub async fn start() -> AmCluster {
-        let (w0, w1, c0, c1) = (free_port(), free_port(), free_port(), free_port());
-        let peers = vec![
-            Alertmanager::spawn(w0, c0, c1),
-            Alertmanager::spawn(w1, c1, c0),
-        ];
-        for p in &peers {
-            poll(
-                Duration::from_secs(30),
-                &format!("alertmanager {} cluster ready", p.url()),
-                || async {
-                    let s = p.get_json("/api/v2/status").await?;
-                    let ready = s["cluster"]["status"] == "ready";
-                    let n = s["cluster"]["peers"].as_array().map_or(0, Vec::len);
-                    (ready && n == 2).then_some(())
-                },
-            )
-            .await;
+        AmCluster::start_with(2, |_| AM_CONFIG.to_string(), &[]).await
+    }
+
+    /// Starts `n` peers, each gossiping with all the others, peer `i` with configuration `config(i)` and `extra`
+    /// flags, and waits (at most 30 s) until every peer reports cluster status `ready` with `n` members.
+    pub async fn start_with(
+        n: usize,
+        config: impl Fn(usize) -> String,
+        extra: &[String],
+    ) -> AmCluster {
+        let web: Vec<u16> = (0..n).map(|_| free_port()).collect();
+        let gossip: Vec<u16> = (0..n).map(|_| free_port()).collect();
+        let peers = (0..n)
+            .map(|i| {
+                let others: Vec<u16> = (0..n).filter(|j| *j != i).map(|j| gossip[j]).collect();
+                Alertmanager::spawn_peer(web[i], gossip[i], &others, &config(i), extra)
+            })
+            .collect();
+        let cluster = AmCluster { peers };
+        for i in 0..n {
+            cluster.wait_ready(i, Duration::from_secs(30)).await;
         }
-        AmCluster { peers }
+        cluster
+    }
+
+    /// Waits (at most `limit`) until peer `i` reports cluster status `ready` with every peer as a member.
+    pub async fn wait_ready(&self, i: usize, limit: Duration) {
+        let p = &self.peers[i];
+        let n = self.peers.len();
+        poll(
+            limit,
+            &format!("alertmanager {} cluster ready", p.url()),
+            || async { p.ready_with(n).await.then_some(()) },
+        )
+        .await;
     }
 
     pub fn urls(&self) -> Vec<String> {
@@ -505,7 +595,7 @@ pub struct Request {
     pub at_ms: i64,
 }
 
-async fn read_request(sock: &mut TcpStream) -> Option<Request> {
+pub async fn read_request(sock: &mut TcpStream) -> Option<Request> {
     let mut buf = Vec::new();
     let mut chunk = [0u8; 8192];
     let head_end = loop {
@@ -549,7 +639,7 @@ async fn read_request(sock: &mut TcpStream) -> Option<Request> {
     })
 }
 
-async fn respond(sock: &mut TcpStream, status: u16, content_type: &str, body: &[u8]) {
+pub async fn respond(sock: &mut TcpStream, status: u16, content_type: &str, body: &[u8]) {
     let head = format!(
         "HTTP/1.1 {status} X\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
         body.len()
@@ -558,6 +648,14 @@ async fn respond(sock: &mut TcpStream, status: u16, content_type: &str, body: &[
     let _ = sock.write_all(body).await;
     let _ = sock.shutdown().await;
 }
+
+/// Request headers a `Gate` passes on: what the datasource and remote-write protocols need.
+const FORWARDED_HEADERS: &[&str] = &[
+    "content-type",
+    "content-encoding",
+    "x-prometheus-remote-write-version",
+    "x-victoriametrics-remote-write-version",
+];
 
 /// An HTTP server on 127.0.0.1 port 0 that forwards every request to `upstream` while open, and answers 503
 /// while closed. Records what it answered.
@@ -594,13 +692,7 @@ impl Gate {
                             .unwrap_or(reqwest::Method::GET);
                         let mut rb = c.request(method, format!("{upstream}{}", req.target));
                         for (k, v) in &req.headers {
-                            // What a query or a remote-write request needs upstream.
-                            if matches!(
-                                k.as_str(),
-                                "content-type"
-                                    | "content-encoding"
-                                    | "x-prometheus-remote-write-version"
-                            ) {
+                            if FORWARDED_HEADERS.contains(&k.as_str()) {
                                 rb = rb.header(k.as_str(), v.as_str());
                             }
                         }

@@ -113,6 +113,7 @@ pub fn alerts_view(
             let mut alerts: Vec<&Alert> = snap
                 .alerts
                 .iter()
+                .map(AsRef::as_ref)
                 .filter(|a| a.state != AlertState::Inactive && filter.matches(&g.group.name, a))
                 .collect();
             if alerts.is_empty() {
@@ -183,12 +184,12 @@ pub fn alert_view(
     prefix: &str,
     now_ms: i64,
 ) -> Option<AlertView> {
-    let (rule, a) = g
-        .group
-        .rules
-        .iter()
-        .zip(&g.rules)
-        .find_map(|(r, s)| s.alerts.iter().find(|a| a.id == alert_id).map(|a| (r, a)))?;
+    let (rule, a) = g.group.rules.iter().zip(&g.rules).find_map(|(r, s)| {
+        s.alerts
+            .iter()
+            .find(|a| a.id == alert_id)
+            .map(|a| (r, a.as_ref()))
+    })?;
     Some(AlertView {
         alertname: a
             .labels

@@ -45,7 +45,7 @@ fn eval(
     back: i64,
 ) -> RuleEval {
     RuleEval {
-        rule_name: name.to_string(),
+        rule_name: name.into(),
         started_ms: NOW - back,
         duration_ms: 12,
         query_time_ms: NOW - back - 30_000,
@@ -84,13 +84,14 @@ fn snapshot() -> GroupSnapshot {
             index: 0,
             labels: from_pairs(&[("severity", "page")]),
             alerts: vec![
-                alert("db-1", AlertState::Firing, 0.0),
-                alert(HOSTILE, AlertState::Pending, 0.5),
+                Arc::new(alert("db-1", AlertState::Firing, 0.0)),
+                Arc::new(alert(HOSTILE, AlertState::Pending, 0.5)),
             ],
             history: vec![
                 eval("HostDown", 2, Some(7), None, 120_000),
                 eval("HostDown", 4, Some(7), None, 60_000),
-            ],
+            ]
+            .into(),
             evaluations: 0,
             errors: 0,
             fired: 0,
@@ -99,7 +100,7 @@ fn snapshot() -> GroupSnapshot {
             index: 1,
             labels: Labels::new(),
             alerts: vec![],
-            history: vec![eval("job:up:sum", 3, Some(9), None, 60_000)],
+            history: vec![eval("job:up:sum", 3, Some(9), None, 60_000)].into(),
             evaluations: 0,
             errors: 0,
             fired: 0,
@@ -108,7 +109,7 @@ fn snapshot() -> GroupSnapshot {
             index: 2,
             labels: Labels::new(),
             alerts: vec![],
-            history: vec![eval("NeverFires", 0, Some(0), None, 60_000)],
+            history: vec![eval("NeverFires", 0, Some(0), None, 60_000)].into(),
             evaluations: 0,
             errors: 0,
             fired: 0,
@@ -123,7 +124,8 @@ fn snapshot() -> GroupSnapshot {
                 None,
                 Some("query failed: 422 <bad>"),
                 60_000,
-            )],
+            )]
+            .into(),
             evaluations: 0,
             errors: 0,
             fired: 0,
