@@ -14,6 +14,7 @@ pub mod promql;
 pub mod remotewrite;
 pub mod rule;
 pub mod secrets;
+pub mod replica;
 pub mod server;
 pub mod source;
 pub mod template;

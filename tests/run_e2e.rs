@@ -881,3 +881,64 @@ async fn http_reload_readiness_and_metrics() {
     );
     stop_gracefully(&mut tocsin);
 }
+
+/// A replica started with `-replica.peers` while the datasource is down takes the firing alert from its live sibling
+/// and keeps it alive in Alertmanager (firing, same startsAt) instead of waiting for the datasource; the state
+/// endpoint refuses a caller without the key.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_replica_takes_firing_alerts_from_a_sibling_during_an_outage() {
+    let vm = Vm::start(&[]).await;
+    seed_firing(&vm, 120).await;
+    let gate = Gate::start(vm.url()).await;
+    let am_a = FakeAm::start().await;
+    let am_b = FakeAm::start().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let rules = peers::write_file(
+        dir.path(),
+        "rules.yml",
+        "groups:\n  - name: sib\n    interval: 1s\n    rules:\n      - alert: DemoHigh\n        expr: demo_value > 2\n        for: 5s\n",
+    );
+    let port_a = peers::free_port();
+    let args = |am: &FakeAm, port: u16| {
+        vec![
+            "run".to_string(),
+            format!("-rule={}", rules.display()),
+            format!("-datasource.url={}", gate.url()),
+            "-rule.evalDelay=0s".to_string(),
+            format!("-notifier.url={}", am.url()),
+            format!("-httpListenAddr=127.0.0.1:{port}"),
+            "-replica.authKey=s3cret".to_string(),
+        ]
+    };
+    let mut a = peers::tocsin("replica-a", &args(&am_a, port_a));
+    let fired = poll(Duration::from_secs(20), "A fires", || async {
+        am_a.alerts().into_iter().next()
+    })
+    .await;
+    let starts_at = fired.1["startsAt"].clone();
+    let state_url = format!("http://127.0.0.1:{port_a}/tocsin/api/v1/state");
+    let refused = peers::client().get(&state_url).send().await.expect("GET");
+    assert_eq!(refused.status().as_u16(), 401, "the state needs the key");
+
+    gate.set_open(false);
+    let mut b_args = args(&am_b, peers::free_port());
+    b_args.push(format!("-replica.peers=http://127.0.0.1:{port_a}"));
+    let started = now_ms();
+    let mut b = peers::tocsin("replica-b", &b_args);
+    let held = poll(Duration::from_secs(15), "B sends the restored alert", || async {
+        am_b.alerts().into_iter().next()
+    })
+    .await;
+    assert!(
+        held.0 - started < 5000,
+        "B sent it {} ms after start, during the outage; log: {}",
+        held.0 - started,
+        b.log()
+    );
+    assert_eq!(held.1["startsAt"], starts_at, "the sibling's startsAt: {}", held.1);
+    assert!(!is_resolve(held.0, &held.1), "{}", held.1);
+    assert!(b.log().contains("taken from a sibling"), "{}", b.log());
+    gate.set_open(true);
+    stop_gracefully(&mut b);
+    stop_gracefully(&mut a);
+}

@@ -346,9 +346,31 @@ fn build_templater(settings: &RunSettings, external_url: &str) -> Result<SharedT
     ))
 }
 
-/// State for groups at startup: from `-remoteRead.url` (`ALERTS_FOR_STATE`), read by each group before its first
-/// evaluation.
+/// How long a sibling replica may take to hand over its state.
+const SIBLING_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// State for groups at startup: the alerts a live sibling replica holds (`-replica.peers`); when none answers,
+/// `ALERTS_FOR_STATE` through `-remoteRead.url`, read by each group before its first evaluation.
 async fn startup_restore(settings: &RunSettings) -> Result<Restore, String> {
+    if !settings.replica_peers.is_empty() {
+        let key = settings.http_auth.replica_key.as_deref();
+        match crate::replica::fetch_state(&settings.replica_peers, key, SIBLING_TIMEOUT).await {
+            Ok((peer, state)) => {
+                let alerts: usize = state.values().flat_map(|r| r.values()).map(Vec::len).sum();
+                tracing::info!(peer = %crate::notifier::redact(&peer), alerts, "alert state taken from a sibling replica");
+                return Ok(Restore {
+                    sibling: Some(state),
+                    remote_read: None,
+                    lookback_ms: settings.remote_read_lookback_ms,
+                });
+            }
+            Err(reasons) => {
+                for r in reasons {
+                    tracing::warn!("no state from sibling: {r}");
+                }
+            }
+        }
+    }
     let remote_read: Option<Arc<dyn crate::datasource::Querier>> = match &settings.remote_read {
         Some(rr) => Some(Arc::new(
             HttpQuerier::new(rr.clone()).map_err(|e| format!("remote read: {e}"))?,

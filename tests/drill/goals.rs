@@ -65,6 +65,8 @@ const fn now(phase: usize, metric: Metric) -> Goal {
     }
 }
 
+/// A goal whose feature has not landed (none today; kept so a new goal can start as pending).
+#[allow(dead_code)]
 const fn pending(phase: usize, metric: Metric, feature: &'static str) -> Goal {
     Goal {
         phase,
@@ -73,14 +75,14 @@ const fn pending(phase: usize, metric: Metric, feature: &'static str) -> Goal {
     }
 }
 
-const RESTORE: &str = "item 5: state restore (-replica.peers; -remoteRead.url)";
 
 use Metric::{Absent, Duplicates, Lost, MissingSamples, SpuriousResolves};
 
 /// Phases: 0 settle, 1 ruler restarts, 2 Alertmanager restarts, 3 VictoriaMetrics outage, 4 ruler restarts
 /// during an outage. Phase 3 holds since `-rule.holdOnError` (on by default) and the durable remote-write queue
-/// (`-remoteWrite.queuePath`, in the drill's default tocsin flags) landed; phase 4 waits for a restore that works
-/// while the datasource is down.
+/// (`-remoteWrite.queuePath`, in the drill's default tocsin flags) landed; phase 4 since a restarted replica takes
+/// its state from a live sibling (`-replica.peers`, also in the default flags), which works while the datasource
+/// is down.
 pub const GOALS: &[Goal] = &[
     now(0, SpuriousResolves),
     now(0, Lost),
@@ -101,9 +103,9 @@ pub const GOALS: &[Goal] = &[
     now(3, Duplicates),
     now(3, Absent),
     now(3, MissingSamples),
-    pending(4, SpuriousResolves, RESTORE),
+    now(4, SpuriousResolves),
     now(4, Lost),
     now(4, Duplicates),
-    pending(4, Absent, RESTORE),
+    now(4, Absent),
     now(4, MissingSamples),
 ];

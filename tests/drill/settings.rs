@@ -45,7 +45,10 @@ pub struct DrillSettings {
 const S: fn(u64) -> Duration = Duration::from_secs;
 
 /// tocsin's HA flags that are off by default and that the drill turns on, as a deployment for HA would.
-pub const DEFAULT_TOCSIN_FLAGS: &[&str] = &["-remoteWrite.queuePath={dir}/remote-write-queue"];
+pub const DEFAULT_TOCSIN_FLAGS: &[&str] = &[
+    "-remoteWrite.queuePath={dir}/remote-write-queue",
+    "-replica.peers={peers}",
+];
 
 impl DrillSettings {
     /// CI: every phase, short intervals, a 24 s outage; about three minutes per ruler (both run at once).
