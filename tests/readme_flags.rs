@@ -28,7 +28,12 @@ fn flag_reference_matches_the_code() {
         "check",
         &markdown(tocsin::cli::check::SPECS, "--"),
     );
-    if run_ok && check_ok {
+    let test_ok = check_section(
+        &mut readme,
+        "test",
+        &markdown(tocsin::cli::test::SPECS, "--"),
+    );
+    if run_ok && check_ok && test_ok {
         return;
     }
     if std::env::var_os("UPDATE_README").is_some() {
