@@ -3,8 +3,8 @@
 //! `group::manager::Restore` installs. The first sibling that answers wins; a sibling that is down, slow or
 //! refuses costs one bounded attempt. Knows nothing about evaluation.
 
-use crate::rule::labels;
 use crate::rule::Alert;
+use crate::rule::labels;
 use crate::server::state_api::{StateResponse, parse_state, parse_value};
 use std::collections::HashMap;
 use std::time::Duration;
@@ -35,7 +35,10 @@ pub async fn fetch_state(
             if !status.is_success() {
                 return Err(format!("answered {status}"));
             }
-            let body = resp.bytes().await.map_err(|e| e.without_url().to_string())?;
+            let body = resp
+                .bytes()
+                .await
+                .map_err(|e| e.without_url().to_string())?;
             let parsed: StateResponse =
                 serde_json::from_slice(&body).map_err(|e| format!("unreadable state: {e}"))?;
             Ok(convert(parsed))

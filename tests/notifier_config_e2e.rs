@@ -113,19 +113,12 @@ async fn sighup_reloads_the_notifier_config_and_a_broken_one_changes_nothing() {
         || async { first.alerts().into_iter().next() },
     )
     .await;
-    let hup = |pid: u32| {
-        let ok = std::process::Command::new("kill")
-            .args(["-HUP", &pid.to_string()])
-            .status()
-            .expect("kill -HUP");
-        assert!(ok.success());
-    };
     std::fs::write(
         &cfg,
         "static_configs:\n  - targets: [\"x\"]\n    bogus: 1\n",
     )
     .expect("write");
-    hup(tocsin.pid());
+    peers::sighup(&tocsin);
     poll(Duration::from_secs(10), "bad reload logged", || async {
         tocsin.log().contains("reload failed").then_some(())
     })
@@ -141,7 +134,7 @@ async fn sighup_reloads_the_notifier_config_and_a_broken_one_changes_nothing() {
     .await;
 
     std::fs::write(&cfg, target(second.addr)).expect("write");
-    hup(tocsin.pid());
+    peers::sighup(&tocsin);
     poll(
         Duration::from_secs(10),
         "alert at the second target",

@@ -682,20 +682,13 @@ async fn sighup_reload_keeps_state_and_a_bad_reload_changes_nothing() {
     })
     .await;
     let starts_at = first.1["startsAt"].clone();
-    let hup = || {
-        let ok = std::process::Command::new("kill")
-            .args(["-HUP", &tocsin.pid().to_string()])
-            .status()
-            .expect("kill -HUP");
-        assert!(ok.success());
-    };
 
     std::fs::write(
         &rules,
         "groups:\n  - name: rl\n    rules:\n      - alert: X\n        expr: up\n        bogus: 1\n",
     )
     .expect("write");
-    hup();
+    peers::sighup(&tocsin);
     poll(Duration::from_secs(10), "bad reload logged", || async {
         tocsin.log().contains("reload failed").then_some(())
     })
@@ -705,7 +698,7 @@ async fn sighup_reload_keeps_state_and_a_bad_reload_changes_nothing() {
     assert!(log.contains("bogus"), "names the field: {log}");
 
     std::fs::write(&rules, rule("two", "demo_value > 2")).expect("write");
-    hup();
+    peers::sighup(&tocsin);
     let reloaded_at = poll(Duration::from_secs(10), "good reload", || async {
         tocsin.log().contains("configuration reloaded").then(now_ms)
     })
@@ -723,7 +716,7 @@ async fn sighup_reload_keeps_state_and_a_bad_reload_changes_nothing() {
     );
 
     std::fs::write(&rules, rule("two", "demo_value > 2.5")).expect("write");
-    hup();
+    peers::sighup(&tocsin);
     let changed_at = poll(Duration::from_secs(10), "second reload", || async {
         (tocsin.log().matches("configuration reloaded").count() >= 2).then(now_ms)
     })
@@ -925,9 +918,11 @@ async fn a_new_replica_takes_firing_alerts_from_a_sibling_during_an_outage() {
     b_args.push(format!("-replica.peers=http://127.0.0.1:{port_a}"));
     let started = now_ms();
     let mut b = peers::tocsin("replica-b", &b_args);
-    let held = poll(Duration::from_secs(15), "B sends the restored alert", || async {
-        am_b.alerts().into_iter().next()
-    })
+    let held = poll(
+        Duration::from_secs(15),
+        "B sends the restored alert",
+        || async { am_b.alerts().into_iter().next() },
+    )
     .await;
     assert!(
         held.0 - started < 5000,
@@ -935,7 +930,11 @@ async fn a_new_replica_takes_firing_alerts_from_a_sibling_during_an_outage() {
         held.0 - started,
         b.log()
     );
-    assert_eq!(held.1["startsAt"], starts_at, "the sibling's startsAt: {}", held.1);
+    assert_eq!(
+        held.1["startsAt"], starts_at,
+        "the sibling's startsAt: {}",
+        held.1
+    );
     assert!(!is_resolve(held.0, &held.1), "{}", held.1);
     assert!(b.log().contains("taken from a sibling"), "{}", b.log());
     gate.set_open(true);

@@ -75,7 +75,6 @@ const fn pending(phase: usize, metric: Metric, feature: &'static str) -> Goal {
     }
 }
 
-
 use Metric::{Absent, Duplicates, Lost, MissingSamples, SpuriousResolves};
 
 /// Phases: 0 settle, 1 ruler restarts, 2 Alertmanager restarts, 3 VictoriaMetrics outage, 4 ruler restarts

@@ -561,6 +561,15 @@ impl AmCluster {
     }
 }
 
+/// Sends SIGHUP (reload) to a running child.
+pub fn sighup(p: &Proc) {
+    let ok = Command::new("kill")
+        .args(["-HUP", &p.pid().to_string()])
+        .status()
+        .expect("kill -HUP");
+    assert!(ok.success(), "kill -HUP {}", p.pid());
+}
+
 /// Starts the `tocsin` binary under test with `args`.
 pub fn tocsin(name: &str, args: &[String]) -> Proc {
     Proc::spawn(
