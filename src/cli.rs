@@ -12,6 +12,7 @@ pub mod run;
 pub mod run_flags;
 pub mod run_server;
 pub mod run_settings;
+pub mod run_templates;
 pub mod test;
 
 use std::io::Write;

@@ -24,6 +24,7 @@ groups:
           severity: page
         annotations:
           summary: "demo value is {{ $value }}"
+          series: "{{ query \"demo_value\" | len }} demo series"
 "#;
 
 /// `demo_value` for instances a (3: above the threshold) and b (1: below), one point a second for the last 20 s.
@@ -104,6 +105,8 @@ async fn records_alerts_and_resolves_against_vm_and_an_alertmanager_cluster() {
     for (observed, a) in &seen {
         assert_eq!(a["labels"], want_labels, "labels in {a}");
         assert_eq!(a["status"]["state"], "active", "{a}");
+        // `query` in a template asks the datasource: both instances of demo_value.
+        assert_eq!(a["annotations"]["series"], "2 demo series", "{a}");
         assert_eq!(
             parse_rfc3339_ms(a["startsAt"].as_str().expect("startsAt")),
             starts_at,

@@ -1,6 +1,6 @@
 //! `tocsin run` with rules from Kubernetes objects only: the real binary against the in-process fake API server,
 //! victoria-metrics 1.79 and a recording Alertmanager. A VMRule created in a tenant namespace is picked up without a
-//! restart, its expression only sees the tenant's series (`-kube.enforcedNamespaceLabel`), and deleting the object
+//! restart, its expression and the `query` calls of its templates only see the tenant's series (`-kube.enforcedNamespaceLabel`), and deleting the object
 //! resolves its alert at once instead of leaving Alertmanager to expire it.
 
 mod kube_fake;
@@ -61,7 +61,8 @@ async fn a_vmrule_is_loaded_enforced_and_resolved_on_delete() {
         "demo",
         json!({}),
         json!([{"name": "demo", "interval": "1s",
-                "rules": [{"alert": "DemoHigh", "expr": "demo_value > 2"}]}]),
+                "rules": [{"alert": "DemoHigh", "expr": "demo_value > 2",
+                           "annotations": {"seen": "{{ query \"demo_value\" | len }}"}}]}]),
     ));
     let fired = poll(Duration::from_secs(20), "alert from the VMRule", || async {
         am.alerts().into_iter().next()

@@ -7,6 +7,7 @@ use super::flags::{self, ParsedFlags};
 use super::load;
 use super::run_flags::RUN_FLAGS;
 use super::run_settings::{self, RunSettings};
+use super::run_templates;
 use crate::datasource::{BoxFuture, HttpQuerier};
 use crate::group::manager::{Deps, Manager, Restore, SharedTemplater};
 use crate::group::runner::{Clock, NotifyBatch, Outputs, RunnerSettings, SystemClock};
@@ -271,9 +272,17 @@ async fn run(settings: RunSettings, parsed: &ParsedFlags) -> Result<(), String> 
     tracing::info!(%addr, "http server listening");
     let server_task = tokio::spawn(serving);
 
-    let templater = build_templater(&settings, &outputs.source.external_url)?;
+    let online = OnlineQuery {
+        querier: Arc::new(run_templates::DatasourceTemplateQuerier {
+            querier: querier.clone(),
+            runtime: tokio::runtime::Handle::current(),
+        }),
+        tenants: Default::default(),
+    };
+    let templater = build_templater(&settings, &outputs.source.external_url, &online)?;
     let mut manager = Manager::new(deps, templater);
     let restore = startup_restore(&settings).await?;
+    run_templates::set_tenant_matchers(&online.tenants, &groups);
     let change = manager.apply(groups, None, &restore).await?;
     tracing::info!(groups = change.started, "groups started");
     registry.reloaded(true, SystemClock.now_ms());
@@ -285,6 +294,7 @@ async fn run(settings: RunSettings, parsed: &ParsedFlags) -> Result<(), String> 
         templates: load::templates_fingerprint(&settings),
         kube: kube_rx.clone(),
         discovery: discovery_options(&settings, parsed),
+        online,
     };
     let mut hangup = hangup_signal();
     let check_every = u64::try_from(settings.config_check_interval_ms).unwrap_or(0);
@@ -334,16 +344,30 @@ async fn run(settings: RunSettings, parsed: &ParsedFlags) -> Result<(), String> 
     Ok(())
 }
 
-/// The templater for annotations: the template engine with the `-rule.templates` definitions.
-fn build_templater(settings: &RunSettings, external_url: &str) -> Result<SharedTemplater, String> {
-    Ok(Arc::new(
-        crate::rule::templates::EngineTemplater::new(
+/// How templates reach the datasource: the `query` function and the tenant matchers it is enforced with.
+#[derive(Clone)]
+struct OnlineQuery {
+    querier: Arc<dyn crate::template::TemplateQuerier + Send + Sync>,
+    tenants: run_templates::TenantMatchers,
+}
+
+/// The templater for annotations: the template engine with the `-rule.templates` definitions and an online
+/// `query`.
+fn build_templater(
+    settings: &RunSettings,
+    external_url: &str,
+    online: &OnlineQuery,
+) -> Result<SharedTemplater, String> {
+    Ok(Arc::new(run_templates::RunTemplater {
+        engine: crate::rule::templates::EngineTemplater::new(
             crate::template::TemplateDialect::Vmalert,
             settings.external_labels.clone(),
             external_url.to_string(),
         )
         .with_defined(load::load_templates(settings)?),
-    ))
+        querier: online.querier.clone(),
+        tenants: online.tenants.clone(),
+    }))
 }
 
 /// How long a sibling replica may take to hand over its state.
@@ -447,6 +471,7 @@ struct Reloader {
     templates: u64,
     kube: Option<tokio::sync::watch::Receiver<Arc<crate::kube::KubeRules>>>,
     discovery: notifier::discovery::DiscoveryOptions,
+    online: OnlineQuery,
 }
 
 impl Reloader {
@@ -478,9 +503,16 @@ impl Reloader {
             let templater = if templates == self.templates {
                 None
             } else {
-                Some(build_templater(settings, external_url)?)
+                Some(build_templater(settings, external_url, &self.online)?)
             };
-            let change = manager.apply(groups, templater, &Restore::default()).await?;
+            let previous = run_templates::set_tenant_matchers(&self.online.tenants, &groups);
+            let change = match manager.apply(groups, templater, &Restore::default()).await {
+                Ok(c) => c,
+                Err(e) => {
+                    run_templates::restore_tenant_matchers(&self.online.tenants, previous);
+                    return Err(e);
+                }
+            };
             if let Some(cfg) = notifier_config {
                 match outputs.notifier.apply_config(cfg, &self.discovery).await {
                     Ok(r) => tracing::info!(added = ?r.added, removed = ?r.removed, "notifier targets reloaded"),

@@ -98,7 +98,8 @@ impl EngineTemplater {
             .clone()
     }
 
-    fn render_with(
+    /// Renders `text` for the rule `alert`, with `query` answered by `querier` when there is one.
+    pub fn render_with(
         &self,
         alert: &str,
         querier: Option<&dyn TemplateQuerier>,
