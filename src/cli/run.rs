@@ -250,6 +250,11 @@ async fn run(settings: RunSettings, parsed: &ParsedFlags) -> Result<(), String> 
             .metrics
             .push(super::run_server::remotewrite_metrics(w.clone()));
     }
+    if let Some(rx) = kube_rx.clone() {
+        server
+            .metrics
+            .push(Arc::new(move |e| e.raw(&rx.borrow().exposition())));
+    }
     server.reload = Some(reload_trigger);
     server.ui = Some(crate::server::ui::router(
         crate::server::ui::UiState::new(registry.clone(), &settings.http_path_prefix)
@@ -258,6 +263,10 @@ async fn run(settings: RunSettings, parsed: &ParsedFlags) -> Result<(), String> 
             .with_peer_status({
                 let n = outputs.notifier.clone();
                 Arc::new(move || n.peers().into_iter().map(Into::into).collect())
+            })
+            .with_deliveries({
+                let n = outputs.notifier.clone();
+                Arc::new(move || super::run_server::deliveries(&n))
             }),
     ));
     let readiness = server.readiness.clone();

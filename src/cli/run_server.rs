@@ -75,6 +75,72 @@ pub fn state(
 /// `/metrics` families of the remote writer.
 pub fn remotewrite_metrics(handle: RemoteWriteHandle) -> MetricsProvider {
     Arc::new(move |e| {
-        crate::server::metrics::write_remotewrite(e, &handle.stats().snapshot());
+        let stats = handle.stats().snapshot();
+        crate::server::metrics::write_remotewrite(e, &stats);
+        crate::server::metrics::write_remotewrite_disk(e, &stats, handle.disk_usage());
     })
+}
+
+/// What each Alertmanager peer acknowledged, for the UI's peers page: the notifier keeps the JSON objects it sent;
+/// this reads back labels, `startsAt` and `endsAt` (an `endsAt` at or before the acknowledgement means resolved).
+pub fn deliveries(notifier: &crate::notifier::Notifier) -> Vec<crate::server::ui::PeerDeliveries> {
+    notifier
+        .deliveries()
+        .into_iter()
+        .map(|(url, sent)| crate::server::ui::PeerDeliveries {
+            url,
+            alerts: sent
+                .iter()
+                .filter_map(|(at, body)| delivered_alert(*at, body))
+                .collect(),
+        })
+        .collect()
+}
+
+fn delivered_alert(sent_ms: i64, body: &[u8]) -> Option<crate::server::ui::DeliveredAlert> {
+    let v: serde_json::Value = serde_json::from_slice(body).ok()?;
+    let time = |k: &str| {
+        v.get(k)
+            .and_then(|t| t.as_str())
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+            .map(|t| t.timestamp_millis())
+    };
+    let labels = v
+        .get("labels")?
+        .as_object()?
+        .iter()
+        .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
+        .collect();
+    let ends_at_ms = time("endsAt").unwrap_or(0);
+    Some(crate::server::ui::DeliveredAlert {
+        labels,
+        resolved: ends_at_ms != 0 && ends_at_ms <= sent_ms,
+        sent_ms,
+        starts_at_ms: time("startsAt").unwrap_or(0),
+        ends_at_ms,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sent_object_reads_back_for_the_peers_page() {
+        let body = br#"{"labels":{"alertname":"A","x":"1"},"annotations":{},"startsAt":"2026-11-25T07:00:00Z","endsAt":"2026-11-25T07:00:10.5Z","generatorURL":""}"#;
+        let start = 1_795_590_000_000; // 2026-11-25T07:00:00Z
+        let firing = delivered_alert(start + 5_000, body).expect("parsed");
+        assert_eq!(firing.labels.get("x").map(String::as_str), Some("1"));
+        assert_eq!(
+            (firing.starts_at_ms, firing.ends_at_ms),
+            (start, start + 10_500)
+        );
+        assert!(!firing.resolved, "endsAt still ahead when acknowledged");
+        assert!(
+            delivered_alert(start + 20_000, body)
+                .expect("parsed")
+                .resolved
+        );
+        assert!(delivered_alert(1, b"not json").is_none());
+    }
 }

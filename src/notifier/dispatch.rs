@@ -284,6 +284,14 @@ impl Notifier {
         lock(&self.inner.peers).iter().map(|p| p.status()).collect()
     }
 
+    /// Per peer (its redacted address): the last state of each alert it acknowledged, as (time, JSON object).
+    pub fn deliveries(&self) -> Vec<(String, Vec<(i64, bytes::Bytes)>)> {
+        lock(&self.inner.peers)
+            .iter()
+            .map(|p| (p.addr.clone(), p.delivered()))
+            .collect()
+    }
+
     /// Hands the discovery loop to the notifier, which stops it at shutdown or when another one is set.
     pub fn set_discovery(&self, task: tokio::task::JoinHandle<()>) {
         if let Some(old) = lock(&self.inner.discovery).replace(task) {

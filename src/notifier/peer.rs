@@ -79,10 +79,15 @@ pub struct PeerStatus {
     pub last_attempt_ms: Option<i64>,
 }
 
+/// How many distinct alerts a peer remembers as delivered, for the UI's page of what each peer received.
+const DELIVERED_KEPT: usize = 2000;
+
 #[derive(Debug)]
 struct State {
     queue: PeerQueue,
     status: PeerStatus,
+    /// The last state of each alert this peer acknowledged: when, and the JSON object sent (bounded).
+    delivered: std::collections::HashMap<super::queue::AlertKey, (i64, bytes::Bytes)>,
     unlogged_drops: u64,
     last_drop_log: Option<std::time::Instant>,
 }
@@ -134,6 +139,7 @@ impl Peer {
             addr: client.addr().to_string(),
             state: Mutex::new(State {
                 queue: PeerQueue::new(queue.capacity),
+                delivered: std::collections::HashMap::new(),
                 status: PeerStatus {
                     addr: client.addr().to_string(),
                     labels,
@@ -227,6 +233,14 @@ impl Peer {
         }
     }
 
+    /// The last state of each alert the peer acknowledged: (acknowledged at, the JSON object), newest first.
+    pub fn delivered(&self) -> Vec<(i64, bytes::Bytes)> {
+        let st = lock(&self.state);
+        let mut out: Vec<(i64, bytes::Bytes)> = st.delivered.values().cloned().collect();
+        out.sort_by(|a, b| b.0.cmp(&a.0));
+        out
+    }
+
     /// Alerts not delivered yet: waiting and in flight.
     pub fn undelivered(&self) -> usize {
         let st = lock(&self.state);
@@ -285,6 +299,17 @@ async fn run(peer: Arc<Peer>, settings: QueueSettings) {
             st.status.last_attempt_ms = Some(attempt_ms);
             match result {
                 Ok(()) => {
+                    for entry in batch.entries() {
+                        st.delivered
+                            .insert(entry.key.clone(), (now, entry.body.clone()));
+                    }
+                    if st.delivered.len() > DELIVERED_KEPT {
+                        // Forget the alerts acknowledged longest ago.
+                        let mut times: Vec<i64> = st.delivered.values().map(|(t, _)| *t).collect();
+                        times.sort_unstable();
+                        let cut = times[times.len() - DELIVERED_KEPT];
+                        st.delivered.retain(|_, (t, _)| *t >= cut);
+                    }
                     st.queue.complete(batch);
                     st.status.delivered_total += n;
                     st.status.last_success_ms = Some(now);

@@ -56,6 +56,11 @@ impl Batch {
             .unwrap_or(&[])
     }
 
+    /// The entries, oldest first.
+    pub fn entries(&self) -> impl Iterator<Item = &Entry> {
+        self.entries.iter().map(|(_, e)| e)
+    }
+
     /// The request body: the entries' objects joined into one JSON array.
     pub fn body(&self) -> Bytes {
         let len: usize = self.entries.iter().map(|(_, e)| e.body.len() + 1).sum();

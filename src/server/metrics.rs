@@ -31,6 +31,7 @@ pub fn render(
     group_metrics(&mut e, groups);
     rule_metrics(&mut e, groups);
     reload_metrics(&mut e, reload);
+    ha_metrics(&mut e, groups);
     for p in providers {
         p(&mut e);
     }
@@ -405,6 +406,104 @@ pub fn write_notifier(e: &mut Exposition, peers: &[crate::notifier::PeerStatus])
                 ms as f64 / 1000.0,
             );
         }
+    }
+}
+
+/// tocsin's HA gauges: firing alerts held while their rule's queries fail (`-rule.holdOnError`), and alerts whose
+/// state was restored at startup (from a sibling or remote read), per group.
+fn ha_metrics(e: &mut Exposition, groups: &[Arc<GroupSnapshot>]) {
+    e.family(
+        "tocsin_alerts_held",
+        Kind::Gauge,
+        "firing alerts kept alive while their rule's last query failed",
+    );
+    for g in groups {
+        let held: usize = g
+            .rules
+            .iter()
+            .filter(|r| {
+                r.last()
+                    .and_then(|ev| ev.error.as_deref())
+                    .is_some_and(|err| err.starts_with("query failed"))
+            })
+            .map(|r| {
+                r.alerts
+                    .iter()
+                    .filter(|a| a.state == AlertState::Firing)
+                    .count()
+            })
+            .sum();
+        e.sample(
+            "tocsin_alerts_held",
+            &[("group", &g.group.name), ("file", &g.group.file)],
+            held as f64,
+        );
+    }
+    e.family(
+        "tocsin_alerts_restored",
+        Kind::Gauge,
+        "alerts whose state was restored at startup and that are still held",
+    );
+    for g in groups {
+        let restored: usize = g
+            .rules
+            .iter()
+            .map(|r| r.alerts.iter().filter(|a| a.restored).count())
+            .sum();
+        e.sample(
+            "tocsin_alerts_restored",
+            &[("group", &g.group.name), ("file", &g.group.file)],
+            restored as f64,
+        );
+    }
+}
+
+/// `vmalert_remotewrite_*` and `tocsin_remotewrite_*` from the remote writer's counters, and the disk queue's
+/// gauges when `-remoteWrite.queuePath` is set.
+pub fn write_remotewrite_disk(
+    e: &mut Exposition,
+    s: &crate::remotewrite::stats::StatsSnapshot,
+    disk: Option<crate::remotewrite::queue::DiskUsage>,
+) {
+    let Some(d) = disk else {
+        return;
+    };
+    let gauges: [(&str, &str, u64); 3] = [
+        (
+            "tocsin_remotewrite_disk_bytes",
+            "bytes of the on-disk queue's segment files",
+            d.bytes,
+        ),
+        (
+            "tocsin_remotewrite_disk_rows",
+            "samples on disk not yet acknowledged",
+            d.rows,
+        ),
+        (
+            "tocsin_remotewrite_disk_batches",
+            "stored batches not yet acknowledged",
+            d.batches,
+        ),
+    ];
+    for (name, help, v) in gauges {
+        e.family(name, Kind::Gauge, help);
+        e.sample(name, &[], v as f64);
+    }
+    let counters: [(&str, &str, u64); 2] = [
+        (
+            "tocsin_remotewrite_disk_dropped_rows_total",
+            "samples dropped because the on-disk queue was full (oldest first)",
+            s.disk_dropped_rows,
+        ),
+        (
+            "tocsin_remotewrite_disk_truncated_bytes_total",
+            "bytes cut from torn or corrupt segment tails at startup",
+            s.disk_truncated_bytes,
+        ),
+    ];
+    for (name, help, v) in counters {
+        e.family(name, Kind::Counter, help);
+        e.sample(name, &[], v as f64);
     }
 }
 

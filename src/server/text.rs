@@ -55,6 +55,15 @@ impl Exposition {
         self.out.push('\n');
     }
 
+    /// Appends families already in the text format (complete, newline-terminated), from a module that renders its
+    /// own (`kube::KubeRules::exposition`).
+    pub fn raw(&mut self, text: &str) {
+        self.out.push_str(text);
+        if !text.is_empty() && !text.ends_with('\n') {
+            self.out.push('\n');
+        }
+    }
+
     pub fn finish(self) -> String {
         self.out
     }
