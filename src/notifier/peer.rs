@@ -237,7 +237,7 @@ impl Peer {
     pub fn delivered(&self) -> Vec<(i64, bytes::Bytes)> {
         let st = lock(&self.state);
         let mut out: Vec<(i64, bytes::Bytes)> = st.delivered.values().cloned().collect();
-        out.sort_by(|a, b| b.0.cmp(&a.0));
+        out.sort_by_key(|(at, _)| std::cmp::Reverse(*at));
         out
     }
 
