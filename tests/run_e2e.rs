@@ -699,6 +699,18 @@ async fn sighup_reload_keeps_state_and_a_bad_reload_changes_nothing() {
     let log = tocsin.log();
     assert!(log.contains("rules.yml:6"), "names file and line: {log}");
     assert!(log.contains("bogus"), "names the field: {log}");
+    // A template that does not parse fails the reload too.
+    std::fs::write(&rules, rule("\"{{ .Labels.x \"", "demo_value > 2")).expect("write");
+    peers::sighup(&tocsin);
+    poll(Duration::from_secs(10), "bad template refused", || async {
+        (tocsin.log().matches("reload failed").count() >= 2).then_some(())
+    })
+    .await;
+    let log = tocsin.log();
+    assert!(
+        log.contains("annotations.summary"),
+        "names the field: {log}"
+    );
 
     std::fs::write(&rules, rule("two", "demo_value > 2")).expect("write");
     peers::sighup(&tocsin);
