@@ -1,6 +1,7 @@
 //! `tocsin run` with rules from Kubernetes objects only: the real binary against the in-process fake API server,
 //! victoria-metrics 1.79 and a recording Alertmanager. A VMRule created in a tenant namespace is picked up without a
-//! restart, its expression and the `query` calls of its templates only see the tenant's series (`-kube.enforcedNamespaceLabel`), and deleting the object
+//! restart; its expression and the `query` calls of its templates only see the tenant's series
+//! (`-kube.enforcedNamespaceLabel`); an unrelated object's arrival leaves its alert untouched; deleting the object
 //! resolves its alert at once instead of leaving Alertmanager to expire it.
 
 mod kube_fake;
@@ -75,7 +76,37 @@ async fn a_vmrule_is_loaded_enforced_and_resolved_on_delete() {
         "only the tenant's series: {}",
         fired.1
     );
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(
+        fired.1["annotations"]["seen"], "1",
+        "`query` in a template is enforced too: {}",
+        fired.1
+    );
+    // An unrelated object arriving (a reload) leaves the firing alert untouched: same startsAt, no resolve.
+    api.put(vmrule(
+        "team-b",
+        "other",
+        json!({}),
+        json!([{"name": "other", "interval": "1s",
+                "rules": [{"record": "b:demo", "expr": "demo_value"}]}]),
+    ));
+    let changed_at = now_ms();
+    poll(
+        Duration::from_secs(10),
+        "a send after the change",
+        || async {
+            am.alerts()
+                .into_iter()
+                .find(|(t, _)| *t > changed_at + 1500)
+        },
+    )
+    .await;
+    for (t, a) in am.alerts() {
+        assert_eq!(a["startsAt"], fired.1["startsAt"], "{a}");
+        assert!(
+            parse_rfc3339_ms(a["endsAt"].as_str().unwrap_or("")) > t,
+            "no resolve while the object is unchanged: {a}"
+        );
+    }
     assert!(
         am.alerts()
             .iter()
