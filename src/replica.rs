@@ -23,7 +23,11 @@ pub async fn fetch_state(
         Ok(c) => c,
         Err(e) => return Err(vec![format!("cannot build an HTTP client: {e}")]),
     };
+    let mut candidates = Vec::new();
     for peer in peers {
+        candidates.extend(expand(peer).await);
+    }
+    for peer in &candidates {
         let url = format!("{}/tocsin/api/v1/state", peer.trim_end_matches('/'));
         let mut req = client.get(&url);
         if let Some(key) = auth_key {
@@ -50,6 +54,42 @@ pub async fn fetch_state(
         }
     }
     Err(reasons)
+}
+
+/// A peer URL whose host is a name becomes one URL per address the name resolves to, so a Kubernetes headless
+/// Service (`-replica.peers=http://tocsin-headless:8880`) reaches every replica; the asking replica itself answers
+/// 503 until it has restored, so it is skipped naturally. A name that does not resolve is kept as written.
+async fn expand(peer: &str) -> Vec<String> {
+    let Ok(url) = reqwest::Url::parse(peer) else {
+        return vec![peer.to_string()];
+    };
+    let (Some(host), Some(port)) = (url.host_str(), url.port_or_known_default()) else {
+        return vec![peer.to_string()];
+    };
+    let host = host.to_string();
+    if host.starts_with('[') || host.parse::<std::net::IpAddr>().is_ok() {
+        return vec![peer.to_string()];
+    }
+    match tokio::net::lookup_host((host.as_str(), port)).await {
+        Ok(addrs) => {
+            let mut out: Vec<String> = Vec::new();
+            for addr in addrs {
+                let mut u = url.clone();
+                if u.set_ip_host(addr.ip()).is_ok() {
+                    let s = u.to_string();
+                    if !out.contains(&s) {
+                        out.push(s);
+                    }
+                }
+            }
+            if out.is_empty() {
+                vec![peer.to_string()]
+            } else {
+                out
+            }
+        }
+        Err(_) => vec![peer.to_string()],
+    }
 }
 
 /// The dump as alerts keyed by group and rule; entries that do not read back (bad IDs or states) are skipped.
@@ -139,6 +179,22 @@ mod tests {
         assert!(a.restored);
         assert_eq!(a.last_sent, None, "this replica has sent nothing yet");
         assert_eq!(a.id, labels::hash(&a.labels));
+    }
+
+    #[tokio::test]
+    async fn a_name_becomes_one_url_per_address() {
+        let got = expand("http://localhost:8880/prefix").await;
+        assert!(!got.is_empty());
+        assert!(
+            got.iter()
+                .all(|u| u.ends_with(":8880/prefix") && !u.contains("localhost")),
+            "{got:?}"
+        );
+        assert_eq!(
+            expand("http://127.0.0.1:1").await,
+            vec!["http://127.0.0.1:1".to_string()]
+        );
+        assert_eq!(expand("not a url").await, vec!["not a url".to_string()]);
     }
 
     #[test]

@@ -602,7 +602,21 @@ async fn notifiers_come_from_the_provider() {
 
 #[tokio::test]
 async fn state_dump_holds_every_alert_with_full_state() {
-    let r = get(state(), "/tocsin/api/v1/state").await;
+    let s = state();
+    let readiness = s.readiness.clone();
+    let app = server::router(s);
+    let fetch = || {
+        call_with(
+            app.clone(),
+            Request::get("/tocsin/api/v1/state")
+                .body(Body::empty())
+                .expect("req"),
+        )
+    };
+    // Before its own restore a replica has nothing to hand over: a sibling must ask elsewhere.
+    assert_eq!(fetch().await.status, StatusCode::SERVICE_UNAVAILABLE);
+    readiness.set_ready(true);
+    let r = fetch().await;
     assert_eq!(r.status, StatusCode::OK);
     let v = r.json();
     let rules = v["data"]["groups"][0]["rules"].as_array().expect("rules");

@@ -257,6 +257,13 @@ pub async fn state(
         &headers,
         "/tocsin/api/v1/state",
     )?;
+    // A replica that has not restored its own state yet has nothing to hand over: a sibling asking it (or a
+    // replica reaching itself through a Service) must look elsewhere.
+    if !s.readiness.is_ready() {
+        return Err(ApiError::Unavailable(
+            "state not restored yet; ask another replica".to_string(),
+        ));
+    }
     let groups = s.registry.groups();
     Ok(json_response(json_bytes(&super::state_api::dump(&groups))))
 }
