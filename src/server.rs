@@ -13,6 +13,7 @@ pub mod error;
 pub mod filter;
 pub mod metrics;
 pub mod model;
+pub mod objects;
 pub mod ops;
 pub mod params;
 pub mod process;
@@ -61,6 +62,8 @@ pub struct ServerState {
     pub flags: Vec<(String, String)>,
     /// Rendered groups of the unfiltered `/api/v1/rules`.
     pub rules_cache: cache::FragmentCache,
+    /// Kubernetes rule objects and their verdicts (`/tocsin/api/v1/objects`); empty without `-kube.*`.
+    pub objects: objects::ObjectsFn,
 }
 
 impl ServerState {
@@ -79,6 +82,7 @@ impl ServerState {
             metrics: Vec::new(),
             reload: None,
             readiness: Readiness::default(),
+            objects: Arc::new(Vec::new),
             ui: None,
             flags: Vec::new(),
             rules_cache: cache::FragmentCache::default(),
@@ -136,6 +140,7 @@ fn ops_routes(prefix: &str) -> Router<Arc<ServerState>> {
         .route(&at("/flags"), get(ops::flags))
         .route(&at("/metrics"), get(ops::metrics))
         .route(&at("/tocsin/api/v1/state"), get(api::state))
+        .route(&at("/tocsin/api/v1/objects"), get(api::objects))
 }
 
 /// The whole server, without a socket: the API, the operational endpoints and the UI (`state.ui`, built by

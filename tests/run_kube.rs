@@ -43,6 +43,7 @@ async fn a_vmrule_is_loaded_enforced_and_resolved_on_delete() {
             api.url
         ),
     );
+    let http_port = peers::free_port();
     let args = vec![
         "run".to_string(),
         "-kube.vmrules".to_string(),
@@ -52,7 +53,7 @@ async fn a_vmrule_is_loaded_enforced_and_resolved_on_delete() {
         format!("-datasource.url={}", vm.url()),
         format!("-notifier.url={}", am.url()),
         "-rule.evalDelay=0s".to_string(),
-        format!("-httpListenAddr=127.0.0.1:{}", peers::free_port()),
+        format!("-httpListenAddr=127.0.0.1:{http_port}"),
     ];
     let mut tocsin = peers::tocsin("tocsin", &args);
     // Created after tocsin started: picked up through the watch.
@@ -112,6 +113,75 @@ async fn a_vmrule_is_loaded_enforced_and_resolved_on_delete() {
             .iter()
             .all(|(_, a)| a["labels"]["instance"] == "a"),
         "team-b's series never reached the alert"
+    );
+
+    // An invalid object is skipped alone, and says why in the API, the UI and /metrics.
+    api.put(vmrule(
+        "team-b",
+        "broken",
+        json!({}),
+        json!([{"name": "broken", "rules": [{"alert": "Broken", "expr": "sum(up"}]}]),
+    ));
+    let base = format!("http://127.0.0.1:{http_port}");
+    let objects = poll(Duration::from_secs(10), "the invalid object listed", || {
+        let url = format!("{base}/tocsin/api/v1/objects");
+        async move {
+            let v: serde_json::Value = peers::client()
+                .get(&url)
+                .send()
+                .await
+                .ok()?
+                .bytes()
+                .await
+                .ok()
+                .and_then(|b| serde_json::from_slice(&b).ok())?;
+            let list = v["data"]["objects"].as_array()?.clone();
+            list.iter().any(|o| o["name"] == "broken").then_some(list)
+        }
+    })
+    .await;
+    let broken = objects
+        .iter()
+        .find(|o| o["name"] == "broken")
+        .expect("broken listed");
+    assert_eq!(broken["status"], "invalid", "{broken}");
+    assert!(
+        broken["reasons"][0].as_str().unwrap_or("").contains("expr"),
+        "the reason names the field: {broken}"
+    );
+    let demo = objects
+        .iter()
+        .find(|o| o["name"] == "demo")
+        .expect("demo listed");
+    assert_eq!(
+        (demo["status"].clone(), demo["groups"].clone()),
+        (json!("ok"), json!(1))
+    );
+    let page = peers::client()
+        .get(format!("{base}/vmalert/objects"))
+        .send()
+        .await
+        .expect("UI")
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        page.contains("team-b/broken") && page.contains("invalid"),
+        "{page}"
+    );
+    let metrics = peers::client()
+        .get(format!("{base}/metrics"))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        metrics.contains(
+            "tocsin_kube_object_invalid{kind=\"VMRule\",namespace=\"team-b\",name=\"broken\"} 1"
+        ),
+        "{metrics}"
     );
 
     api.delete("VMRule", "team-a", "demo");

@@ -250,11 +250,17 @@ async fn run(settings: RunSettings, parsed: &ParsedFlags) -> Result<(), String> 
             .metrics
             .push(super::run_server::remotewrite_metrics(w.clone()));
     }
-    if let Some(rx) = kube_rx.clone() {
-        server
-            .metrics
-            .push(Arc::new(move |e| e.raw(&rx.borrow().exposition())));
-    }
+    let objects: crate::server::objects::ObjectsFn = match kube_rx.clone() {
+        Some(rx) => {
+            let metrics_rx = rx.clone();
+            server
+                .metrics
+                .push(Arc::new(move |e| e.raw(&metrics_rx.borrow().exposition())));
+            Arc::new(move || crate::server::objects::from_kube(&rx.borrow()))
+        }
+        None => Arc::new(Vec::new),
+    };
+    server.objects = objects.clone();
     server.reload = Some(reload_trigger);
     server.ui = Some(crate::server::ui::router(
         crate::server::ui::UiState::new(registry.clone(), &settings.http_path_prefix)
@@ -267,7 +273,8 @@ async fn run(settings: RunSettings, parsed: &ParsedFlags) -> Result<(), String> 
             .with_deliveries({
                 let n = outputs.notifier.clone();
                 Arc::new(move || super::run_server::deliveries(&n))
-            }),
+            })
+            .with_objects(objects),
     ));
     let readiness = server.readiness.clone();
     crate::server::process::mark_start();

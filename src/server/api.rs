@@ -244,6 +244,18 @@ pub async fn notifiers(State(s): State<Arc<ServerState>>) -> Response {
     })
 }
 
+#[derive(Serialize)]
+struct ObjectsData {
+    objects: Vec<super::objects::ApiObject>,
+}
+
+/// `GET /tocsin/api/v1/objects`: every selected Kubernetes rule object with its verdict.
+pub async fn objects(State(s): State<Arc<ServerState>>) -> Response {
+    success(ObjectsData {
+        objects: (s.objects)(),
+    })
+}
+
 /// `GET /tocsin/api/v1/state`: full alert state for a sibling's restore.
 pub async fn state(
     State(s): State<Arc<ServerState>>,

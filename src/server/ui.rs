@@ -46,6 +46,7 @@ pub struct UiState {
     datasource: Option<Arc<DatasourceSettings>>,
     peers: PeerStatusFn,
     deliveries: DeliveriesFn,
+    objects: crate::server::objects::ObjectsFn,
     now: NowFn,
     pages: Arc<Pages>,
 }
@@ -65,6 +66,7 @@ impl UiState {
             datasource: None,
             peers: Arc::new(Vec::new),
             deliveries: Arc::new(Vec::new),
+            objects: Arc::new(Vec::new),
             now: Arc::new(system_now_ms),
             pages: Arc::new(Pages::new()?),
         })
@@ -84,6 +86,12 @@ impl UiState {
 
     pub fn with_deliveries(mut self, f: DeliveriesFn) -> Self {
         self.deliveries = f;
+        self
+    }
+
+    /// Kubernetes rule objects and their verdicts, for the objects page.
+    pub fn with_objects(mut self, f: crate::server::objects::ObjectsFn) -> Self {
+        self.objects = f;
         self
     }
 
@@ -137,6 +145,7 @@ pub fn router(state: UiState) -> Router {
         .route(&format!("{p}/vmalert/alerts"), get(alerts_page))
         .route(&format!("{p}/vmalert/notifiers"), get(notifiers_page))
         .route(&format!("{p}/vmalert/peers"), get(peers_page))
+        .route(&format!("{p}/vmalert/objects"), get(objects_page))
         .route(&format!("{p}/vmalert/alert"), get(alert_page))
         .route(&format!("{p}/vmalert/rule"), get(rule_page));
     if !p.is_empty() {
@@ -186,6 +195,29 @@ async fn peers_page(State(s): State<UiState>) -> Response {
         &s,
         "peers",
         Page::new("Delivered to peers", &s.prefix, Section::Peers, now, body),
+    )
+}
+
+#[derive(serde::Serialize)]
+struct ObjectsBody {
+    objects: Vec<crate::server::objects::ApiObject>,
+    invalid: usize,
+}
+
+async fn objects_page(State(s): State<UiState>) -> Response {
+    let now = (s.now)();
+    let objects = (s.objects)();
+    let invalid = objects.iter().filter(|o| o.status != "ok").count();
+    page(
+        &s,
+        "objects",
+        Page::new(
+            "Kubernetes objects",
+            &s.prefix,
+            Section::Objects,
+            now,
+            ObjectsBody { objects, invalid },
+        ),
     )
 }
 

@@ -13,6 +13,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("rule", include_str!("templates/rule.hbs")),
     ("notifiers", include_str!("templates/notifiers.hbs")),
     ("peers", include_str!("templates/peers.hbs")),
+    ("objects", include_str!("templates/objects.hbs")),
     ("error", include_str!("templates/error.hbs")),
 ];
 const PARTIALS: &[(&str, &str)] = &[

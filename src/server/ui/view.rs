@@ -30,6 +30,7 @@ pub enum Section {
     Alerts,
     Notifiers,
     Peers,
+    Objects,
     None,
 }
 
@@ -53,6 +54,7 @@ impl<T: Serialize> Page<T> {
                 item("alerts", "Alerts", Section::Alerts),
                 item("notifiers", "Notifiers", Section::Notifiers),
                 item("peers", "Delivered", Section::Peers),
+                item("objects", "Objects", Section::Objects),
             ],
             rendered_at: utc(now_ms),
             body,
