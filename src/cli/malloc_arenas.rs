@@ -6,7 +6,7 @@
 //! explicit `MALLOC_ARENA_MAX` in the environment wins. It must not do anything else with the allocator.
 
 /// Arenas `tocsin run` asks glibc for.
-const ARENAS: i32 = 2;
+const ARENAS: i32 = 1;
 
 /// Caps the arenas unless `MALLOC_ARENA_MAX` is set. Call before any thread is started.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
