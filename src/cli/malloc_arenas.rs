@@ -2,11 +2,13 @@
 //!
 //! glibc gives each thread that contends for the heap an arena of its own (up to eight per core), and freed memory
 //! stays in the arena that served it: with tokio's workers and blocking threads, that is several megabytes of
-//! resident memory the rule state never uses. Two arenas keep most of the concurrency and little of the waste. An
-//! explicit `MALLOC_ARENA_MAX` in the environment wins. It must not do anything else with the allocator.
+//! resident memory the rule state never uses. One arena keeps all freed memory reusable by every thread: in the
+//! 2,000-rule benchmark it peaked 2-3 MiB lower than two arenas at the same CPU (docs/run.md, "Memory"); the
+//! threads hold the lock only for short allocations. An explicit `MALLOC_ARENA_MAX` in the environment wins. It must
+//! not do anything else with the allocator.
 
 /// Arenas `tocsin run` asks glibc for.
-const ARENAS: i32 = 2;
+const ARENAS: i32 = 1;
 
 /// Caps the arenas unless `MALLOC_ARENA_MAX` is set. Call before any thread is started.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
