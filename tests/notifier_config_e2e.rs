@@ -36,7 +36,7 @@ static_configs:
         format!("-datasource.url={}", vm.url()),
         format!("-notifier.config={}", cfg.display()),
         "-rule.evalDelay=0s".to_string(),
-        format!("-httpListenAddr=127.0.0.1:{}", free_port()),
+        "-httpListenAddr=127.0.0.1:0".to_string(),
     ];
     let mut tocsin = peers::tocsin("tocsin", &args);
     let (_, alert) = poll(
@@ -75,7 +75,7 @@ async fn a_bad_notifier_config_stops_startup_with_its_position() {
         format!("-rule={}", rules.display()),
         "-datasource.url=http://127.0.0.1:1".to_string(),
         format!("-notifier.config={}", cfg.display()),
-        format!("-httpListenAddr=127.0.0.1:{}", free_port()),
+        "-httpListenAddr=127.0.0.1:0".to_string(),
     ];
     let mut tocsin = peers::tocsin("tocsin", &args);
     let (code, log) = tocsin.wait_exit(Duration::from_secs(20));
@@ -104,7 +104,7 @@ async fn sighup_reloads_the_notifier_config_and_a_broken_one_changes_nothing() {
         format!("-datasource.url={}", vm.url()),
         format!("-notifier.config={}", cfg.display()),
         "-rule.evalDelay=0s".to_string(),
-        format!("-httpListenAddr=127.0.0.1:{}", free_port()),
+        "-httpListenAddr=127.0.0.1:0".to_string(),
     ];
     let mut tocsin = peers::tocsin("tocsin", &args);
     poll(

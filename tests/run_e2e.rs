@@ -47,7 +47,7 @@ fn base_args(rules: &std::path::Path, datasource: &str) -> Vec<String> {
         format!("-datasource.url={datasource}"),
         "-rule.evalDelay=0s".to_string(),
         "-remoteWrite.flushInterval=200ms".to_string(),
-        format!("-httpListenAddr=127.0.0.1:{}", peers::free_port()),
+        "-httpListenAddr=127.0.0.1:0".to_string(),
     ]
 }
 
@@ -906,7 +906,6 @@ async fn a_new_replica_takes_firing_alerts_from_a_sibling_during_an_outage() {
         "rules.yml",
         "groups:\n  - name: sib\n    interval: 1s\n    rules:\n      - alert: DemoHigh\n        expr: demo_value > 2\n        for: 5s\n",
     );
-    let port_a = peers::free_port();
     let args = |am: &FakeAm, port: u16| {
         vec![
             "run".to_string(),
@@ -918,7 +917,7 @@ async fn a_new_replica_takes_firing_alerts_from_a_sibling_during_an_outage() {
             "-replica.authKey=s3cret".to_string(),
         ]
     };
-    let mut a = peers::tocsin("replica-a", &args(&am_a, port_a));
+    let (mut a, port_a) = peers::tocsin_listening("replica-a", |port| args(&am_a, port)).await;
     let fired = poll(Duration::from_secs(20), "A fires", || async {
         am_a.alerts().into_iter().next()
     })
@@ -929,7 +928,7 @@ async fn a_new_replica_takes_firing_alerts_from_a_sibling_during_an_outage() {
     assert_eq!(refused.status().as_u16(), 401, "the state needs the key");
 
     gate.set_open(false);
-    let mut b_args = args(&am_b, peers::free_port());
+    let mut b_args = args(&am_b, 0);
     b_args.push(format!("-replica.peers=http://127.0.0.1:{port_a}"));
     let started = now_ms();
     let mut b = peers::tocsin("replica-b", &b_args);

@@ -43,19 +43,20 @@ async fn a_vmrule_is_loaded_enforced_and_resolved_on_delete() {
             api.url
         ),
     );
-    let http_port = peers::free_port();
-    let args = vec![
-        "run".to_string(),
-        "-kube.vmrules".to_string(),
-        format!("-kube.kubeconfig={}", kubeconfig.display()),
-        "-kube.selectAllByDefault".to_string(),
-        "-kube.enforcedNamespaceLabel=namespace".to_string(),
-        format!("-datasource.url={}", vm.url()),
-        format!("-notifier.url={}", am.url()),
-        "-rule.evalDelay=0s".to_string(),
-        format!("-httpListenAddr=127.0.0.1:{http_port}"),
-    ];
-    let mut tocsin = peers::tocsin("tocsin", &args);
+    let args = |http_port: u16| {
+        vec![
+            "run".to_string(),
+            "-kube.vmrules".to_string(),
+            format!("-kube.kubeconfig={}", kubeconfig.display()),
+            "-kube.selectAllByDefault".to_string(),
+            "-kube.enforcedNamespaceLabel=namespace".to_string(),
+            format!("-datasource.url={}", vm.url()),
+            format!("-notifier.url={}", am.url()),
+            "-rule.evalDelay=0s".to_string(),
+            format!("-httpListenAddr=127.0.0.1:{http_port}"),
+        ]
+    };
+    let (mut tocsin, http_port) = peers::tocsin_listening("tocsin", args).await;
     // Created after tocsin started: picked up through the watch.
     tokio::time::sleep(Duration::from_secs(1)).await;
     api.put(vmrule(

@@ -25,7 +25,7 @@ fn args(rules: &std::path::Path, vm: &Vm, gate: &Gate, queue: &std::path::Path) 
         "-remoteWrite.retryMinInterval=100ms".to_string(),
         // A memory queue would drop a batch after one second of failures.
         "-remoteWrite.retryMaxTime=1s".to_string(),
-        format!("-httpListenAddr=127.0.0.1:{}", peers::free_port()),
+        "-httpListenAddr=127.0.0.1:0".to_string(),
     ]
 }
 

@@ -580,6 +580,32 @@ pub fn tocsin(name: &str, args: &[String]) -> Proc {
     )
 }
 
+/// Starts `tocsin` with the arguments `make_args(port)` builds for a free port, and waits until its HTTP server
+/// answers `/-/healthy`. A port taken by someone else between choosing and binding is retried with another one
+/// (at most three times), so a test that needs tocsin's port does not flake on that race.
+pub async fn tocsin_listening(name: &str, make_args: impl Fn(u16) -> Vec<String>) -> (Proc, u16) {
+    let c = client();
+    for _ in 0..3 {
+        let port = free_port();
+        let mut p = tocsin(name, &make_args(port));
+        let url = format!("http://127.0.0.1:{port}/-/healthy");
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while Instant::now() < deadline {
+            if let Ok(r) = c.get(&url).send().await
+                && r.status().is_success()
+            {
+                return (p, port);
+            }
+            if p.log().contains("Address already in use") {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        p.kill();
+    }
+    panic!("{name}: could not start on a free port three times");
+}
+
 /// Writes `text` to `<dir>/<file>` and returns the path.
 pub fn write_file(dir: &Path, file: &str, text: &str) -> PathBuf {
     let p = dir.join(file);
