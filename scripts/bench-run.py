@@ -26,32 +26,16 @@ import time
 import urllib.parse
 import urllib.request
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchlib import fetch, free_port, wait_until  # noqa: E402
+
 RULES_PER_KIND = 1000
 SERIES_PER_RULE = 10
 RULES_PER_GROUP = 100
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
-def fetch(url, data=None, timeout=30):
-    with urllib.request.urlopen(urllib.request.Request(url, data=data), timeout=timeout) as r:
-        return r.read()
-
-
-def wait_until(what, check, limit=60.0):
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline:
-        try:
-            if check():
-                return
-        except OSError:
-            pass
-        time.sleep(0.2)
-    sys.exit(f"timed out waiting for {what}")
 
 
 def rules_yaml(interval):

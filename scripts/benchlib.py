@@ -23,3 +23,33 @@ def run(cmd, cwd):
         fields = out.read().split()
     rss, user, system = (int(fields[-3]), float(fields[-2]), float(fields[-1])) if len(fields) >= 3 else (0, 0.0, 0.0)
     return wall, rss, user + system, proc.returncode
+
+
+def free_port():
+    """A loopback port that was free a moment ago."""
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def fetch(url, data=None, timeout=60):
+    """The body of a GET (or a POST of `data`)."""
+    import urllib.request
+    with urllib.request.urlopen(urllib.request.Request(url, data=data), timeout=timeout) as r:
+        return r.read()
+
+
+def wait_until(what, check, limit=60.0, every=0.2):
+    """Calls `check` until it returns true; exits the script naming `what` after `limit` seconds."""
+    import sys
+    import time
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        try:
+            if check():
+                return
+        except (OSError, ValueError):
+            pass
+        time.sleep(every)
+    sys.exit(f"timed out waiting for {what}")
