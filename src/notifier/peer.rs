@@ -79,15 +79,18 @@ pub struct PeerStatus {
     pub last_attempt_ms: Option<i64>,
 }
 
-/// How many distinct alerts a peer remembers as delivered, for the UI's page of what each peer received.
-const DELIVERED_KEPT: usize = 2000;
+/// How many distinct alerts a peer remembers as delivered, for the UI's page of what each peer received (the most
+/// recently acknowledged ones; the map is trimmed back to this when it reaches twice as many).
+const DELIVERED_KEPT: usize = 1000;
 
 #[derive(Debug)]
 struct State {
     queue: PeerQueue,
     status: PeerStatus,
     /// The last state of each alert this peer acknowledged: when, and the JSON object sent (bounded).
-    delivered: std::collections::HashMap<super::queue::AlertKey, (i64, bytes::Bytes)>,
+    /// Keyed by a hash of the alert's group and labels: the body holds the labels already, and a rare collision
+    /// only hides one line of a diagnostic page.
+    delivered: std::collections::HashMap<u64, (i64, bytes::Bytes)>,
     unlogged_drops: u64,
     last_drop_log: Option<std::time::Instant>,
 }
@@ -118,6 +121,22 @@ fn wall_ms() -> i64 {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap_or_default();
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
+fn delivered_key(key: &super::queue::AlertKey) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    key.hash(&mut h);
+    h.finish()
+}
+
+/// Keeps the `DELIVERED_KEPT` most recently acknowledged alerts.
+fn trim_delivered(map: &mut std::collections::HashMap<u64, (i64, bytes::Bytes)>) {
+    let mut entries: Vec<(u64, i64)> = map.iter().map(|(k, (t, _))| (*k, *t)).collect();
+    entries.sort_unstable_by_key(|(_, t)| std::cmp::Reverse(*t));
+    for (k, _) in entries.into_iter().skip(DELIVERED_KEPT) {
+        map.remove(&k);
+    }
 }
 
 /// True when retrying the same request cannot succeed: the peer says the request itself is invalid.
@@ -300,15 +319,11 @@ async fn run(peer: Arc<Peer>, settings: QueueSettings) {
             match result {
                 Ok(()) => {
                     for entry in batch.entries() {
-                        st.delivered
-                            .insert(entry.key.clone(), (now, entry.body.clone()));
+                        let key = delivered_key(&entry.key);
+                        st.delivered.insert(key, (now, entry.body.clone()));
                     }
-                    if st.delivered.len() > DELIVERED_KEPT {
-                        // Forget the alerts acknowledged longest ago.
-                        let mut times: Vec<i64> = st.delivered.values().map(|(t, _)| *t).collect();
-                        times.sort_unstable();
-                        let cut = times[times.len() - DELIVERED_KEPT];
-                        st.delivered.retain(|_, (t, _)| *t >= cut);
+                    if st.delivered.len() >= 2 * DELIVERED_KEPT {
+                        trim_delivered(&mut st.delivered);
                     }
                     st.queue.complete(batch);
                     st.status.delivered_total += n;
@@ -354,5 +369,22 @@ async fn run(peer: Arc<Peer>, settings: QueueSettings) {
                 tokio::time::sleep(delay).await;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trimming_keeps_the_most_recent_deliveries() {
+        let mut map = std::collections::HashMap::new();
+        for i in 0..(2 * DELIVERED_KEPT as u64) {
+            map.insert(i, (i as i64, bytes::Bytes::new()));
+        }
+        trim_delivered(&mut map);
+        assert_eq!(map.len(), DELIVERED_KEPT);
+        let oldest = map.values().map(|(t, _)| *t).min();
+        assert_eq!(oldest, Some(DELIVERED_KEPT as i64));
     }
 }
