@@ -569,6 +569,20 @@ async fn secrets_in_urls_never_reach_the_log() {
     assert!(!log.contains(secret), "{secret:?} in the log:\n{log}");
 }
 
+/// A rule file with one group `group` (interval 1 s) holding the `DemoHigh` alert, with `for` when given; the
+/// directory lives as long as the returned guard.
+fn demo_rule_file(group: &str, for_: Option<&str>) -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let for_line = for_
+        .map(|f| format!("        for: {f}\n"))
+        .unwrap_or_default();
+    let text = format!(
+        "groups:\n  - name: {group}\n    interval: 1s\n    rules:\n      - alert: DemoHigh\n        expr: demo_value > 2\n{for_line}"
+    );
+    let rules = peers::write_file(dir.path(), "rules.yml", &text);
+    (dir, rules)
+}
+
 /// Seeds instance a above the threshold for the next `secs` seconds too, so the condition holds throughout.
 async fn seed_firing(vm: &Vm, secs: i64) -> i64 {
     let seeded_at = now_ms();
@@ -607,12 +621,7 @@ async fn a_datasource_outage_holds_firing_alerts_and_raises_the_outage_alert() {
     seed_firing(&vm, 90).await;
     let gate = Gate::start(vm.url()).await;
     let am = FakeAm::start().await;
-    let dir = tempfile::tempdir().expect("tempdir");
-    let rules = peers::write_file(
-        dir.path(),
-        "rules.yml",
-        "groups:\n  - name: ds\n    interval: 1s\n    rules:\n      - alert: DemoHigh\n        expr: demo_value > 2\n",
-    );
+    let (_dir, rules) = demo_rule_file("ds", None);
     let mut args = base_args(&rules, &gate.url());
     args.push(format!("-notifier.url={}", am.url()));
     let mut tocsin = peers::tocsin("tocsin", &args);
@@ -757,12 +766,7 @@ async fn a_restart_restores_for_state_from_remote_read() {
     let vm = Vm::start(&[]).await;
     seed_firing(&vm, 120).await;
     let am = FakeAm::start().await;
-    let dir = tempfile::tempdir().expect("tempdir");
-    let rules = peers::write_file(
-        dir.path(),
-        "rules.yml",
-        "groups:\n  - name: rs\n    interval: 1s\n    rules:\n      - alert: DemoHigh\n        expr: demo_value > 2\n        for: 8s\n",
-    );
+    let (_dir, rules) = demo_rule_file("rs", Some("8s"));
     let mut args = base_args(&rules, &vm.url());
     args.push(format!("-notifier.url={}", am.url()));
     args.push(format!("-remoteWrite.url={}", vm.url()));
@@ -900,12 +904,7 @@ async fn a_new_replica_takes_firing_alerts_from_a_sibling_during_an_outage() {
     let gate = Gate::start(vm.url()).await;
     let am_a = FakeAm::start().await;
     let am_b = FakeAm::start().await;
-    let dir = tempfile::tempdir().expect("tempdir");
-    let rules = peers::write_file(
-        dir.path(),
-        "rules.yml",
-        "groups:\n  - name: sib\n    interval: 1s\n    rules:\n      - alert: DemoHigh\n        expr: demo_value > 2\n        for: 5s\n",
-    );
+    let (_dir, rules) = demo_rule_file("sib", Some("5s"));
     let args = |am: &FakeAm, port: u16| {
         vec![
             "run".to_string(),
