@@ -20,11 +20,12 @@ fn alert(i: usize) -> Alert {
     ]);
     Alert {
         id: labels::hash(&l),
-        labels: l,
+        labels: l.into(),
         annotations: labels::from_pairs(&[
             ("summary", "instance is down"),
             ("description", "host has been down for more than 5 minutes"),
-        ]),
+        ])
+        .into(),
         state: AlertState::Firing,
         value: 1.0,
         active_at: 1_700_000_000_000,
@@ -55,7 +56,7 @@ fn main() {
             .map(|i| AlertmanagerSettings::new(format!("http://127.0.0.{}:{closed}", i + 1)))
             .collect();
         let n = Notifier::from_settings(&settings, QueueSettings::default()).expect("notifier");
-        let alerts: Vec<Alert> = (0..1000).map(alert).collect();
+        let alerts: Vec<std::sync::Arc<Alert>> = (0..1000).map(|i| std::sync::Arc::new(alert(i))).collect();
         let source = DefaultAlertSource {
             external_url: "http://tocsin:8880".to_string(),
         };

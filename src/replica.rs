@@ -110,7 +110,7 @@ pub fn convert(dump: StateResponse) -> SiblingState {
                 .filter_map(|a| {
                     let state = parse_state(&a.state)?;
                     Some(Alert {
-                        id: labels::hash(&a.labels),
+                        id: labels::hash_pairs(&a.labels),
                         labels: a.labels,
                         annotations: a.annotations,
                         state,
@@ -151,8 +151,8 @@ mod tests {
                         name: "A".into(),
                         alerts: vec![AlertDump {
                             id: "1".into(),
-                            labels,
-                            annotations: crate::rule::Labels::new(),
+                            labels: labels.into(),
+                            annotations: Default::default(),
                             state: state.into(),
                             value: "+Inf".into(),
                             active_at_ms: 1000,
@@ -178,7 +178,7 @@ mod tests {
         assert_eq!(a.value, f64::INFINITY);
         assert!(a.restored);
         assert_eq!(a.last_sent, None, "this replica has sent nothing yet");
-        assert_eq!(a.id, labels::hash(&a.labels));
+        assert_eq!(a.id, labels::hash_pairs(&a.labels));
     }
 
     #[tokio::test]

@@ -7,8 +7,8 @@
 
 pub mod alert;
 pub mod alerting;
-pub mod label_key;
 pub mod labels;
+pub mod packed_labels;
 pub mod recording;
 pub mod sample;
 pub mod series;
@@ -17,5 +17,6 @@ pub mod templates;
 pub use alert::{Alert, AlertState};
 pub use alerting::{AlertingRule, AlertingSettings, TemplateInput, Templater, VerbatimTemplater};
 pub use labels::Labels;
+pub use packed_labels::PackedLabels;
 pub use recording::RecordingRule;
 pub use sample::{QueryResult, QuerySample, STALE_NAN, Sample};

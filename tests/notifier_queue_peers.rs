@@ -17,8 +17,8 @@ fn firing(fired_at: i64) -> Alert {
     let l = labels::from_pairs(&[("alertname", NAME), ("instance", "host-1")]);
     Alert {
         id: labels::hash(&l),
-        labels: l,
-        annotations: labels::from_pairs(&[("summary", "queued")]),
+        labels: l.into(),
+        annotations: labels::from_pairs(&[("summary", "queued")]).into(),
         state: AlertState::Firing,
         value: 1.0,
         active_at: fired_at - 60_000,
@@ -60,7 +60,7 @@ async fn a_killed_peer_gets_the_alert_after_restart_and_the_live_peer_is_not_del
         group_id: 1,
         source: &source,
     };
-    assert!(notifier.enqueue(&[firing(now - 30_000)], &ctx, &[]));
+    assert!(notifier.enqueue(&[std::sync::Arc::new(firing(now - 30_000))], &ctx, &[]));
 
     // The live peer has the alert while the dead one is still failing.
     poll(

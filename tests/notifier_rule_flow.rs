@@ -8,7 +8,7 @@ use serde_json::json;
 use tocsin::notifier::{DefaultAlertSource, Fanout, PayloadContext, SendReport, resolve_after_ms};
 use tocsin::rule::labels::from_pairs;
 use tocsin::rule::{
-    AlertState, AlertingRule, AlertingSettings, Labels, QueryResult, QuerySample, VerbatimTemplater,
+    AlertState, AlertingRule, AlertingSettings, QueryResult, QuerySample, VerbatimTemplater,
 };
 
 const INTERVAL: i64 = 30_000;
@@ -21,7 +21,7 @@ fn rule() -> AlertingRule {
         expr: "up == 0".into(),
         for_ms: INTERVAL,
         keep_firing_for_ms: 0,
-        labels: from_pairs(&[("severity", "page")]),
+        labels: from_pairs(&[("severity", "page")]).into(),
         annotations: from_pairs(&[("summary", "host down")]),
         alertgroup_label: true,
         limit: 0,
@@ -60,8 +60,10 @@ async fn notify(
         source: &source,
     };
     let due = rule.due_for_sending(now, resend_ms);
-    let report = notifier.send(&due, &ctx, &[]).await;
-    let sent: Vec<(Labels, AlertState)> = due.iter().map(|a| (a.labels.clone(), a.state)).collect();
+    let due_refs: Vec<&tocsin::rule::Alert> = due.iter().map(|a| a.as_ref()).collect();
+    let report = notifier.send(&due_refs, &ctx, &[]).await;
+    let sent: Vec<(tocsin::rule::PackedLabels, AlertState)> =
+        due.iter().map(|a| (a.labels.clone(), a.state)).collect();
     if report.all_ok() {
         for (labels, state) in &sent {
             rule.mark_sent(labels, *state, now);

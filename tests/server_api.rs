@@ -66,8 +66,9 @@ fn alert(id: u64, instance: &str, state: AlertState, value: f64) -> Alert {
             ("instance", instance),
             ("severity", "page"),
             ("team", "core"),
-        ]),
-        annotations: labels(&[("summary", "load high")]),
+        ])
+        .into(),
+        annotations: labels(&[("summary", "load high")]).into(),
         state,
         value,
         active_at: T0 - 60_000,
@@ -91,7 +92,7 @@ fn rule_snap(
         .count() as u64;
     RuleSnapshot {
         index,
-        labels: rule_labels,
+        labels: Arc::new(rule_labels),
         alerts: alerts.into_iter().map(Arc::new).collect(),
         evaluations: history.len() as u64,
         errors: history.iter().filter(|e| e.error.is_some()).count() as u64,

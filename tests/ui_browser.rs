@@ -148,7 +148,7 @@ impl Outputs for TwoPeers {
                 peer.insert(
                     format!("{:?}", a.labels),
                     DeliveredAlert {
-                        labels: a.labels.clone(),
+                        labels: a.labels.to_labels(),
                         resolved: ends_at_ms <= batch.now_ms,
                         sent_ms: batch.now_ms,
                         starts_at_ms: a.active_at,

@@ -14,7 +14,7 @@ use crate::datasource::{BoxFuture, InstantQuery, Querier, QueryError};
 use crate::rule::alerting::{AlertingRule, AlertingSettings, EvalError, Outcome, Templater};
 use crate::rule::labels::{self, Labels};
 use crate::rule::recording::RecordingRule;
-use crate::rule::{Alert, QueryResult, Sample};
+use crate::rule::{Alert, PackedLabels, QueryResult, Sample};
 use std::sync::Arc;
 
 /// Wall-clock time in milliseconds since the Unix epoch.
@@ -68,7 +68,7 @@ pub struct NotifyBatch {
     /// `4 × max(interval, resend delay)`, capped by the maximum resolve duration: how far ahead `endsAt` is set.
     pub resolve_after_ms: i64,
     pub now_ms: i64,
-    pub alerts: Vec<Alert>,
+    pub alerts: Vec<Arc<Alert>>,
     pub headers: Vec<(String, String)>,
 }
 
@@ -210,7 +210,7 @@ impl GroupRunner {
                         expr: r.expr.clone(),
                         for_ms: for_.as_millis(),
                         keep_firing_for_ms: keep_firing_for.as_millis(),
-                        labels: merged,
+                        labels: Arc::new(merged),
                         annotations: annotations.clone(),
                         alertgroup_label: settings.alertgroup_label,
                         limit: group.limit,
@@ -374,13 +374,10 @@ impl GroupRunner {
                         error,
                     });
                     written.extend(samples);
-                    let due: Vec<Alert> = if failed {
+                    let due = if failed {
                         Vec::new()
                     } else {
                         r.due_for_sending(now, self.settings.resend_delay_ms)
-                            .into_iter()
-                            .cloned()
-                            .collect()
                     };
                     if !due.is_empty() {
                         batches.push((
@@ -461,7 +458,7 @@ impl GroupRunner {
     /// rule at its index, or to the outage alert (`None`).
     async fn deliver(&mut self, batches: Vec<(Option<usize>, NotifyBatch)>, now: i64) {
         for (index, batch) in batches {
-            let sent: Vec<(Labels, crate::rule::AlertState)> = batch
+            let sent: Vec<(PackedLabels, crate::rule::AlertState)> = batch
                 .alerts
                 .iter()
                 .map(|a| (a.labels.clone(), a.state))

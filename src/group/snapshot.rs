@@ -22,7 +22,7 @@ pub struct RuleSnapshot {
     /// Position of the rule in `GroupSnapshot::group.rules`.
     pub index: usize,
     /// The labels the rule adds, merged as evaluated: external < group < rule.
-    pub labels: Labels,
+    pub labels: std::sync::Arc<Labels>,
     /// Pending, firing and recently resolved alerts (alerting rules only), ordered by labels; shared with the
     /// runner until an alert changes.
     pub alerts: Vec<Arc<Alert>>,

@@ -14,6 +14,7 @@ use super::peer::{Peer, PeerStatus, QueueSettings};
 use super::queue::{AlertKey, Entry};
 use super::relabel::Relabeling;
 use super::send::{AlertmanagerClient, ClientError};
+use crate::rule::labels;
 use crate::rule::{Alert, Labels};
 use bytes::Bytes;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -217,7 +218,7 @@ impl Notifier {
     /// that relabeling drops count as accepted). False when there is no peer at all (nothing discovered yet).
     pub fn enqueue(
         &self,
-        alerts: &[Alert],
+        alerts: &[Arc<Alert>],
         ctx: &PayloadContext<'_>,
         headers: &[(String, String)],
     ) -> bool {
@@ -240,14 +241,14 @@ impl Notifier {
         let prepared: Vec<(&Alert, Labels, Bytes)> = alerts
             .iter()
             .filter_map(|a| {
-                let base = payload::sent_labels(&a.labels);
+                let base = payload::sent_labels(a.labels.iter());
                 let labels = if global.is_empty() {
                     Some(base)
                 } else {
                     global.apply(&base)
                 }?;
-                let body = Bytes::from(payload::alert_object(a, &labels, ctx));
-                Some((a, labels, body))
+                let body = Bytes::from(payload::alert_object(a, labels::pairs(&labels), ctx));
+                Some((a.as_ref(), labels, body))
             })
             .collect();
         for peer in &peers {
@@ -259,7 +260,7 @@ impl Notifier {
                         shared.clone()
                     } else {
                         let l = own.apply(labels)?;
-                        Bytes::from(payload::alert_object(a, &l, ctx))
+                        Bytes::from(payload::alert_object(a, labels::pairs(&l), ctx))
                     };
                     Some(Entry {
                         key: AlertKey {

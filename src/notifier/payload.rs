@@ -119,7 +119,7 @@ pub fn build(alerts: &[&Alert], ctx: &PayloadContext<'_>) -> Payload {
         if i > 0 {
             out.push(',');
         }
-        push_alert(&mut out, alert, &alert.labels, ctx);
+        push_alert(&mut out, alert, alert.labels.iter(), ctx);
     }
     out.push(']');
     Payload {
@@ -129,14 +129,24 @@ pub fn build(alerts: &[&Alert], ctx: &PayloadContext<'_>) -> Payload {
 }
 
 /// One element of the array [`build`] writes, with `labels` in place of the alert's own (the alert's labels after
-/// alert relabeling); `build(&[a], ctx)` is `[` + `alert_object(a, &a.labels, ctx)` + `]`.
-pub fn alert_object(alert: &Alert, labels: &Labels, ctx: &PayloadContext<'_>) -> String {
+/// alert relabeling); `build(&[a], ctx)` is `[` + `alert_object(a, a.labels.iter(), ctx)` + `]`.
+pub fn alert_object<'a>(alert: &Alert, labels: impl Pairs<'a>, ctx: &PayloadContext<'_>) -> String {
     let mut out = String::with_capacity(256);
     push_alert(&mut out, alert, labels, ctx);
     out
 }
 
-fn push_alert(out: &mut String, alert: &Alert, labels: &Labels, ctx: &PayloadContext<'_>) {
+/// Label pairs in name order, walked twice by [`sanitize_labels`].
+pub trait Pairs<'a>: Iterator<Item = (&'a str, &'a str)> + Clone {}
+
+impl<'a, I: Iterator<Item = (&'a str, &'a str)> + Clone> Pairs<'a> for I {}
+
+fn push_alert<'a>(
+    out: &mut String,
+    alert: &Alert,
+    labels: impl Pairs<'a>,
+    ctx: &PayloadContext<'_>,
+) {
     out.push_str("{\"startsAt\":");
     push_json_string(out, &format_time(starts_at_ms(alert)));
     out.push_str(",\"generatorURL\":");
@@ -149,13 +159,13 @@ fn push_alert(out: &mut String, alert: &Alert, labels: &Labels, ctx: &PayloadCon
     out.push_str(",\"labels\": {");
     push_map(out, &sanitize_labels(labels, true));
     out.push_str("},\"annotations\": {");
-    push_map(out, &sanitize_labels(&alert.annotations, false));
+    push_map(out, &sanitize_labels(alert.annotations.iter(), false));
     out.push_str("}}");
 }
 
 /// The label set as Alertmanager will see it: names sanitised, empty values left out (what alert relabeling
 /// works on).
-pub fn sent_labels(labels: &Labels) -> Labels {
+pub fn sent_labels<'a>(labels: impl Pairs<'a>) -> Labels {
     sanitize_labels(labels, true)
         .into_iter()
         .map(|(k, v)| (k, v.to_string()))
@@ -177,19 +187,17 @@ fn push_map(out: &mut String, map: &BTreeMap<String, &str>) {
 /// strings). With `drop_empty`, empty values are left out (Alertmanager drops them on receipt anyway). When two
 /// names sanitise to the same one, the name that needed no change wins; among changed names the first in byte
 /// order wins.
-fn sanitize_labels(labels: &Labels, drop_empty: bool) -> BTreeMap<String, &str> {
+fn sanitize_labels<'a>(labels: impl Pairs<'a>, drop_empty: bool) -> BTreeMap<String, &'a str> {
     let mut out: BTreeMap<String, &str> = BTreeMap::new();
-    let kept = labels
-        .iter()
-        .filter(|(k, v)| !k.is_empty() && (!drop_empty || !v.is_empty()));
+    let kept = labels.filter(|(k, v)| !k.is_empty() && (!drop_empty || !v.is_empty()));
     for (k, v) in kept.clone() {
-        if sanitize_name(k) == *k {
-            out.insert(k.clone(), v);
+        if sanitize_name(k) == k {
+            out.insert(k.to_string(), v);
         }
     }
     for (k, v) in kept {
         let name = sanitize_name(k);
-        if name != *k {
+        if name != k {
             out.entry(name).or_insert(v);
         }
     }

@@ -12,7 +12,7 @@
 //!
 //! The sender (`peer.rs`) does the waiting, sending and backoff around it. Must not know about HTTP or time.
 
-use crate::rule::Labels;
+use crate::rule::PackedLabels;
 use bytes::Bytes;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -21,7 +21,7 @@ use std::sync::Arc;
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct AlertKey {
     pub group_id: u64,
-    pub labels: Labels,
+    pub labels: PackedLabels,
 }
 
 /// One alert waiting for one peer: its rendered JSON object and the headers its group sends with it.

@@ -1,6 +1,6 @@
 //! One alert of an alerting rule: its identity, labels, annotations and where it is in the state machine. Pure.
 
-use super::labels::Labels;
+use super::packed_labels::PackedLabels;
 
 /// Where an alert is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -30,8 +30,8 @@ pub struct Alert {
     /// vmalert's alert ID: the hash of the labels.
     pub id: u64,
     /// Final labels: result labels, rule labels, `alertname` and `alertgroup`.
-    pub labels: Labels,
-    pub annotations: Labels,
+    pub labels: PackedLabels,
+    pub annotations: PackedLabels,
     pub state: AlertState,
     /// The query value at the last evaluation that saw this alert.
     pub value: f64,

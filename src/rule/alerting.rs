@@ -9,8 +9,8 @@
 //! ([`AlertingRule::mark_sent`]). Pure.
 
 use super::alert::{Alert, AlertState};
-use super::label_key::LabelKey;
 use super::labels::{self, Labels, METRIC_NAME};
+use super::packed_labels::PackedLabels;
 use super::sample::{QueryResult, Sample};
 use super::series::SeriesTracker;
 use std::collections::BTreeMap;
@@ -29,7 +29,7 @@ pub struct AlertingSettings {
     pub for_ms: i64,
     pub keep_firing_for_ms: i64,
     /// Labels to add: external < group < rule, merged, values possibly templated.
-    pub labels: Labels,
+    pub labels: std::sync::Arc<Labels>,
     pub annotations: Labels,
     /// Add `alertgroup=<group name>` (off with `-disableAlertgroupLabel`).
     pub alertgroup_label: bool,
@@ -111,7 +111,7 @@ pub struct AlertingRule {
     /// sets can share it (its hash does not separate names from values), so it never decides identity here. The
     /// key is packed: the alert holds the same labels as a map already. Alerts are shared with published snapshots
     /// and copied only when they change ([`Arc::make_mut`]), so a snapshot costs a pointer per alert.
-    alerts: BTreeMap<LabelKey, Arc<Alert>>,
+    alerts: BTreeMap<PackedLabels, Arc<Alert>>,
     series: SeriesTracker,
     /// `for` state read back from the datasource after a restart (labels → active-since, and whether the alert
     /// was firing): applied to the alerts the next successful evaluation creates, then forgotten.
@@ -143,13 +143,13 @@ impl AlertingRule {
             return;
         }
         for mut a in alerts {
-            if a.labels.get("alertname") != Some(&self.settings.name) {
+            if a.labels.get("alertname") != Some(self.settings.name.as_str()) {
                 continue;
             }
-            a.id = labels::hash(&a.labels);
+            a.id = labels::hash_pairs(&a.labels);
             a.last_sent = None;
             a.restored = true;
-            self.alerts.insert(LabelKey::new(&a.labels), Arc::new(a));
+            self.alerts.insert(a.labels.clone(), Arc::new(a));
         }
     }
 
@@ -201,7 +201,7 @@ impl AlertingRule {
 
     /// The alert with exactly these labels.
     pub fn alert_by_labels(&self, labels: &Labels) -> Option<&Alert> {
-        self.alerts.get(&LabelKey::new(labels)).map(Arc::as_ref)
+        self.alerts.get(&PackedLabels::new(labels)).map(Arc::as_ref)
     }
 
     /// Evaluates the rule at `ts` (milliseconds) with the query's result.
@@ -227,7 +227,7 @@ impl AlertingRule {
 
         // Label every result first, so that a label-template error or a duplicate label set changes nothing.
         // Final labels, packed → (final labels, value, the result's own labels for templates).
-        let mut seen: BTreeMap<LabelKey, (Labels, f64, &Labels)> = BTreeMap::new();
+        let mut seen: BTreeMap<PackedLabels, (Labels, f64, &Labels)> = BTreeMap::new();
         for sample in &result.samples {
             let labels = match self.alert_labels(
                 &sample.labels,
@@ -244,7 +244,7 @@ impl AlertingRule {
                     };
                 }
             };
-            let key = LabelKey::new(&labels);
+            let key = PackedLabels::new(&labels);
             if seen.contains_key(&key) {
                 let shown = format_labels(&labels);
                 return Outcome {
@@ -262,8 +262,8 @@ impl AlertingRule {
                 let (active_at, was_firing) = restored.unwrap_or((ts, false));
                 Arc::new(Alert {
                     id: labels::hash(labels),
-                    labels: labels.clone(),
-                    annotations: Labels::new(),
+                    labels: key.clone(),
+                    annotations: PackedLabels::default(),
                     state: if was_firing {
                         AlertState::Firing
                     } else {
@@ -359,7 +359,7 @@ impl AlertingRule {
             if let Some(alert) = self.alerts.get_mut(key)
                 && alert.annotations != annotations
             {
-                Arc::make_mut(alert).annotations = annotations;
+                Arc::make_mut(alert).annotations = PackedLabels::new(&annotations);
             }
         }
 
@@ -380,7 +380,7 @@ impl AlertingRule {
         let mut base = series.clone();
         base.remove(METRIC_NAME);
         let mut extra = Labels::new();
-        for (k, v) in &self.settings.labels {
+        for (k, v) in self.settings.labels.iter() {
             let input = TemplateInput {
                 labels: series,
                 value,
@@ -451,7 +451,7 @@ impl AlertingRule {
             .values()
             .filter(|a| a.state != AlertState::Inactive)
         {
-            let mut alerts = a.labels.clone();
+            let mut alerts = a.labels.to_labels();
             alerts.insert(METRIC_NAME.to_string(), "ALERTS".to_string());
             alerts.insert("alertstate".to_string(), a.state.as_str().to_string());
             out.push(Sample {
@@ -459,7 +459,7 @@ impl AlertingRule {
                 value: 1.0,
                 timestamp_ms: ts,
             });
-            let mut for_state = a.labels.clone();
+            let mut for_state = a.labels.to_labels();
             for_state.insert(METRIC_NAME.to_string(), "ALERTS_FOR_STATE".to_string());
             out.push(Sample {
                 labels: for_state,
@@ -473,23 +473,23 @@ impl AlertingRule {
     /// The alerts that should be sent at `now`: firing and resolved alerts whose state changed since their
     /// last delivery, or whose last delivery is older than `resend_delay_ms` (0 means every evaluation). Pending
     /// alerts are never sent.
-    pub fn due_for_sending(&self, now: i64, resend_delay_ms: i64) -> Vec<&Alert> {
+    pub fn due_for_sending(&self, now: i64, resend_delay_ms: i64) -> Vec<Arc<Alert>> {
         self.alerts
             .values()
-            .map(Arc::as_ref)
             .filter(|a| match (a.state, a.last_sent) {
                 (AlertState::Pending, _) => false,
                 (_, None) => true,
                 (state, Some((_, sent_state))) if state != sent_state => true,
                 (_, Some((at, _))) => at + resend_delay_ms < now || resend_delay_ms == 0,
             })
+            .cloned()
             .collect()
     }
 
     /// Records that the alert with these labels was delivered at `now` in `state` (the state it was sent in).
     /// Call only after a successful send; a state that has changed since is sent again.
-    pub fn mark_sent(&mut self, labels: &Labels, state: AlertState, now: i64) {
-        if let Some(a) = self.alerts.get_mut(&LabelKey::new(labels)) {
+    pub fn mark_sent(&mut self, labels: &PackedLabels, state: AlertState, now: i64) {
+        if let Some(a) = self.alerts.get_mut(labels) {
             Arc::make_mut(a).last_sent = Some((now, state));
         }
     }

@@ -5,6 +5,17 @@ use std::collections::BTreeMap;
 /// A label set, sorted by name.
 pub type Labels = BTreeMap<String, String>;
 
+/// Reading one label's value by name, from either form of a label set ([`Labels`] or [`super::PackedLabels`]).
+pub trait LabelLookup {
+    fn label(&self, name: &str) -> Option<&str>;
+}
+
+impl LabelLookup for Labels {
+    fn label(&self, name: &str) -> Option<&str> {
+        self.get(name).map(String::as_str)
+    }
+}
+
 /// The metric-name label.
 pub const METRIC_NAME: &str = "__name__";
 
@@ -55,6 +66,11 @@ pub fn merge(layers: &[&Labels]) -> Labels {
 
 /// vmalert's alert ID: FNV-1a 64 over each label (sorted by name) as name, value, `0xff`.
 pub fn hash(labels: &Labels) -> u64 {
+    hash_pairs(pairs(labels))
+}
+
+/// [`hash`] over pairs already sorted by name (a [`super::PackedLabels`]'s, for one).
+pub fn hash_pairs<'a>(labels: impl IntoIterator<Item = (&'a str, &'a str)>) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for (k, v) in labels {
         for byte in k.bytes().chain(v.bytes()).chain(std::iter::once(0xff)) {
@@ -63,6 +79,11 @@ pub fn hash(labels: &Labels) -> u64 {
         }
     }
     h
+}
+
+/// The pairs of a label set as string slices, in name order.
+pub fn pairs(labels: &Labels) -> impl Iterator<Item = (&str, &str)> + Clone {
+    labels.iter().map(|(k, v)| (k.as_str(), v.as_str()))
 }
 
 /// Builds a label set from pairs, for tests and literals.

@@ -22,7 +22,7 @@ pub enum RecordingError {
 pub struct RecordingRule {
     pub name: String,
     /// Labels to add: external < group < rule, merged.
-    pub labels: Labels,
+    pub labels: std::sync::Arc<Labels>,
     /// Maximum series per evaluation; 0 means no limit.
     pub limit: usize,
     /// vmalert's `exported_` rule (the default) or Prometheus's overwrite.
@@ -34,7 +34,7 @@ impl RecordingRule {
     pub fn new(name: String, labels: Labels, limit: usize) -> Self {
         RecordingRule {
             name,
-            labels,
+            labels: std::sync::Arc::new(labels),
             limit,
             label_conflict: labels::LabelConflict::Export,
             series: SeriesTracker::default(),

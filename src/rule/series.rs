@@ -1,24 +1,24 @@
 //! Series a rule writes each evaluation, with staleness markers for series it wrote last time and not this time.
 //! Pure.
 
-use super::label_key::LabelKey;
+use super::packed_labels::PackedLabels;
 use super::sample::{STALE_NAN, Sample};
 use std::collections::HashSet;
 
 /// Remembers which series a rule wrote at its previous evaluation, packed (one allocation per series).
 #[derive(Debug, Clone, Default)]
 pub struct SeriesTracker {
-    previous: HashSet<LabelKey>,
+    previous: HashSet<PackedLabels>,
 }
 
 impl SeriesTracker {
     /// Returns `current` plus a staleness marker at `ts` for every series written last time but absent now, and
     /// remembers `current` for next time.
     pub fn emit(&mut self, current: Vec<Sample>, ts: i64) -> Vec<Sample> {
-        let mut now: HashSet<LabelKey> = HashSet::with_capacity(current.len());
-        now.extend(current.iter().map(|s| LabelKey::new(&s.labels)));
+        let mut now: HashSet<PackedLabels> = HashSet::with_capacity(current.len());
+        now.extend(current.iter().map(|s| PackedLabels::new(&s.labels)));
         let mut out = current;
-        let mut stale: Vec<&LabelKey> = self
+        let mut stale: Vec<&PackedLabels> = self
             .previous
             .iter()
             .filter(|key| !now.contains(*key))

@@ -6,7 +6,7 @@ use super::error::ApiError;
 use super::params::Params;
 use crate::config::Rule;
 use crate::group::snapshot::{GroupSnapshot, RuleSnapshot};
-use crate::rule::Labels;
+use crate::rule::labels::LabelLookup;
 use promql_parser::label::Matcher;
 
 /// Which kind of rule to list (`type=alert|record`).
@@ -86,10 +86,10 @@ impl Selector {
     }
 
     /// True when the labels satisfy the selector (a missing label reads as "").
-    pub fn matches(&self, labels: &Labels) -> bool {
+    pub fn matches(&self, labels: &impl LabelLookup) -> bool {
         self.alternatives.iter().any(|alt| {
             alt.iter()
-                .all(|m| m.is_match(labels.get(&m.name).map(String::as_str).unwrap_or("")))
+                .all(|m| m.is_match(labels.label(&m.name).unwrap_or("")))
         })
     }
 }
@@ -225,7 +225,7 @@ impl RulesFilter {
         };
         kind_ok
             && (self.rule_names.is_empty() || self.rule_names.iter().any(|n| n == rule.name()))
-            && (self.matchers.is_empty() || self.matchers.iter().any(|s| s.matches(&snap.labels)))
+            && (self.matchers.is_empty() || self.matchers.iter().any(|s| s.matches(&*snap.labels)))
             && (self.states.is_empty() || self.states.iter().any(|s| state_holds(*s, rule, snap)))
             && self.search.as_ref().is_none_or(|q| {
                 [
@@ -294,7 +294,7 @@ impl AlertsFilter {
         })
     }
 
-    pub fn keeps_alert(&self, labels: &Labels) -> bool {
+    pub fn keeps_alert(&self, labels: &impl LabelLookup) -> bool {
         self.matchers.is_empty() || self.matchers.iter().any(|s| s.matches(labels))
     }
 }

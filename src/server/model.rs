@@ -108,9 +108,9 @@ pub struct ApiAlert<'a> {
     pub state: &'static str,
     pub name: &'a str,
     pub value: String,
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    pub labels: &'a Labels,
-    pub annotations: &'a Labels,
+    #[serde(skip_serializing_if = "is_empty")]
+    pub labels: &'a crate::rule::PackedLabels,
+    pub annotations: &'a crate::rule::PackedLabels,
     #[serde(rename = "activeAt")]
     pub active_at: String,
     pub id: String,
@@ -350,4 +350,9 @@ pub fn curl(datasource_url: &str, g: &GroupSnapshot, rule: &Rule, time_ms: i64) 
         datasource_url.trim_end_matches('/'),
         q.finish()
     )
+}
+
+/// For `skip_serializing_if` on a borrowed packed label set.
+fn is_empty(labels: &&crate::rule::PackedLabels) -> bool {
+    labels.is_empty()
 }

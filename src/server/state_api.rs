@@ -45,8 +45,8 @@ pub struct RuleState {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AlertDump {
     pub id: String,
-    pub labels: std::collections::BTreeMap<String, String>,
-    pub annotations: std::collections::BTreeMap<String, String>,
+    pub labels: crate::rule::PackedLabels,
+    pub annotations: crate::rule::PackedLabels,
     /// `pending`, `firing` or `inactive`.
     pub state: String,
     /// The value as text: shortest round-trip decimal, or `NaN`, `+Inf`, `-Inf`.

@@ -235,7 +235,7 @@ fn run(
                     expr: r.expr.clone(),
                     for_ms: for_.as_millis(),
                     keep_firing_for_ms: keep_firing_for.as_millis(),
-                    labels: labels.clone(),
+                    labels: std::sync::Arc::new(labels.clone()),
                     annotations: annotations.clone(),
                     alertgroup_label: vmtool,
                     limit: g.limit,
@@ -362,8 +362,8 @@ fn run(
                         }
                         got.extend(ar.alerts().filter(|a| a.state == AlertState::Firing).map(
                             |a| LabelsAndAnnotations {
-                                labels: a.labels.clone(),
-                                annotations: a.annotations.clone(),
+                                labels: a.labels.to_labels(),
+                                annotations: a.annotations.to_labels(),
                             },
                         ));
                     }
@@ -568,7 +568,7 @@ fn debug_states(groups: &[RunGroup], rel_ms: i64, t0: i64, out: &mut Vec<String>
                     g.name,
                     r.name,
                     a.state.as_str(),
-                    super::format::labels_string(&a.labels),
+                    super::format::labels_string(&a.labels.to_labels()),
                     super::format::go_float_e(a.value),
                     crate::config::Duration::from_millis(a.active_at - t0),
                 ));

@@ -249,8 +249,8 @@ pub fn firing_alert(
     let labels = tocsin::rule::labels::from_pairs(labels);
     tocsin::rule::Alert {
         id: tocsin::rule::labels::hash(&labels),
-        labels,
-        annotations: tocsin::rule::labels::from_pairs(annotations),
+        labels: labels.into(),
+        annotations: tocsin::rule::labels::from_pairs(annotations).into(),
         state: tocsin::rule::AlertState::Firing,
         value: 1.0,
         active_at: fired_at - 60_000,

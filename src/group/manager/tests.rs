@@ -106,13 +106,7 @@ async fn reload_keeps_unchanged_rules_and_resolves_changed_ones() {
         g.iterations > iterations,
         "history and counters carried over"
     );
-    assert_eq!(
-        g.rules[0].alerts[0]
-            .annotations
-            .get("summary")
-            .map(String::as_str),
-        Some("two")
-    );
+    assert_eq!(g.rules[0].alerts[0].annotations.get("summary"), Some("two"));
     // The changed rule starts over.
     let (_, new_active) = alert_of(&registry, "Changed").expect("new alert");
     assert!(new_active > active_at);
@@ -173,7 +167,7 @@ async fn a_removed_group_resolves_its_alerts_and_leaves_the_registry() {
             b.alerts
                 .iter()
                 .filter(|a| a.state == AlertState::Inactive)
-                .map(|a| a.labels["alertname"].clone())
+                .map(|a| a.labels["alertname"].to_string())
         })
         .collect();
     resolved.sort();
@@ -200,8 +194,8 @@ async fn a_sibling_state_brings_firing_alerts_back_firing() {
     }
     let alert = Alert {
         id: 0,
-        labels,
-        annotations: crate::rule::Labels::new(),
+        labels: labels.into(),
+        annotations: Default::default(),
         state: AlertState::Firing,
         value: 1.0,
         active_at: START - 3_600_000,

@@ -10,6 +10,7 @@ use crate::datasource::{InstantQuery, Querier};
 use crate::rule::labels::{Labels, METRIC_NAME};
 use crate::rule::{Alert, Sample};
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// What retiring rules produced: staleness markers to write and resolved alerts to send.
 #[derive(Debug, Default)]
@@ -157,7 +158,7 @@ impl GroupRunner {
             rule_name,
             resolve_after_ms: self.resolve_after_ms(),
             now_ms: now,
-            alerts,
+            alerts: alerts.into_iter().map(Arc::new).collect(),
             headers: self.group.notifier_headers.clone(),
         }
     }

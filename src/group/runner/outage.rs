@@ -42,7 +42,7 @@ pub fn rule(group: &Group, datasource: &str, external: &Labels) -> AlertingRule 
         expr: String::new(),
         for_ms: 0,
         keep_firing_for_ms: 0,
-        labels: labels::merge(&[external, &group.labels, &own]),
+        labels: std::sync::Arc::new(labels::merge(&[external, &group.labels, &own])),
         annotations,
         alertgroup_label: true,
         limit: 0,
@@ -76,7 +76,7 @@ pub fn eval(
     now: i64,
     error: Option<&str>,
     resend_delay_ms: i64,
-) -> Vec<Alert> {
+) -> Vec<std::sync::Arc<Alert>> {
     let samples = match error {
         Some(_) => vec![QuerySample {
             labels: Labels::new(),
@@ -92,9 +92,6 @@ pub fn eval(
     // The outcome's samples (ALERTS series) are dropped on purpose: see the module doc.
     let _ = rule.eval(ts, Ok(&result), &VerbatimTemplater);
     rule.due_for_sending(now, resend_delay_ms)
-        .into_iter()
-        .cloned()
-        .collect()
 }
 
 #[cfg(test)]
@@ -144,7 +141,7 @@ mod tests {
         assert_eq!(sent.len(), 1);
         let a = &sent[0];
         assert_eq!(a.state, AlertState::Firing, "fires at once");
-        let l = |k: &str| a.labels.get(k).map(String::as_str);
+        let l = |k: &str| a.labels.get(k);
         assert_eq!(l("alertname"), Some(ALERT_NAME));
         assert_eq!(l("alertgroup"), Some("g"));
         assert_eq!(l("datasource"), Some("http://vm:8428/"));

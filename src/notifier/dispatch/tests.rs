@@ -116,8 +116,8 @@ fn alert(name: &str, state: AlertState) -> Alert {
         .collect();
     Alert {
         id: crate::rule::labels::hash(&labels),
-        labels,
-        annotations: Labels::new(),
+        labels: labels.into(),
+        annotations: Default::default(),
         state,
         value: 1.0,
         active_at: 1_000,
@@ -130,6 +130,7 @@ fn alert(name: &str, state: AlertState) -> Alert {
 }
 
 fn enqueue(n: &Notifier, alerts: &[Alert]) -> bool {
+    let alerts: Vec<Arc<Alert>> = alerts.iter().cloned().map(Arc::new).collect();
     let source = DefaultAlertSource {
         external_url: "http://tocsin".to_string(),
     };
@@ -139,7 +140,7 @@ fn enqueue(n: &Notifier, alerts: &[Alert]) -> bool {
         group_id: 7,
         source: &source,
     };
-    n.enqueue(alerts, &ctx, &[])
+    n.enqueue(&alerts, &ctx, &[])
 }
 
 /// Lets the paused clock run in 100 ms steps until `done` holds; panics after `limit` of virtual time.

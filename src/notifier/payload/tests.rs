@@ -13,8 +13,8 @@ const T0: i64 = 1_700_000_000_000;
 fn firing(labels: &[(&str, &str)], annotations: &[(&str, &str)]) -> Alert {
     Alert {
         id: 7,
-        labels: from_pairs(labels),
-        annotations: from_pairs(annotations),
+        labels: from_pairs(labels).into(),
+        annotations: from_pairs(annotations).into(),
         state: AlertState::Firing,
         value: 1.0,
         active_at: T0 - 60_000,
@@ -128,7 +128,7 @@ fn generator_url_variants() {
         render: Box::new(|group, alert| {
             Ok(format!(
                 "explore?left=['{}']&g={group}",
-                alert.labels["alertname"]
+                &alert.labels["alertname"]
             ))
         }),
     };

@@ -14,7 +14,7 @@ fn settings(for_ms: i64, keep_ms: i64) -> AlertingSettings {
         expr: "up == 0".into(),
         for_ms,
         keep_firing_for_ms: keep_ms,
-        labels: from_pairs(&[("severity", "page")]),
+        labels: from_pairs(&[("severity", "page")]).into(),
         annotations: from_pairs(&[("summary", "host down")]),
         alertgroup_label: true,
         limit: 0,
@@ -42,7 +42,7 @@ fn eval(rule: &mut AlertingRule, ts: i64, instances: &[&str]) -> Outcome {
 
 fn states(rule: &AlertingRule) -> Vec<(String, AlertState)> {
     rule.alerts()
-        .map(|a| (a.labels["instance"].clone(), a.state))
+        .map(|a| (a.labels["instance"].to_string(), a.state))
         .collect()
 }
 
@@ -214,7 +214,7 @@ fn a_query_error_changes_nothing_and_writes_nothing() {
 #[test]
 fn duplicate_label_sets_fail_without_changing_state() {
     let mut s = settings(0, 0);
-    s.labels = from_pairs(&[("instance", "")]); // removing the only distinguishing label makes them collide
+    s.labels = from_pairs(&[("instance", "")]).into(); // removing the only distinguishing label makes them collide
     let mut r = AlertingRule::new(s);
     let out = eval(&mut r, M, &["a", "b"]);
     assert!(matches!(out.error, Some(EvalError::DuplicateLabelSet(_))));
@@ -237,12 +237,12 @@ fn exceeding_the_limit_clears_every_alert() {
 #[test]
 fn rule_labels_use_the_exported_rule_and_alertgroup_can_be_disabled() {
     let mut s = settings(0, 0);
-    s.labels = from_pairs(&[("job", "blackbox")]);
+    s.labels = from_pairs(&[("job", "blackbox")]).into();
     s.alertgroup_label = false;
     let mut r = AlertingRule::new(s);
     eval(&mut r, M, &["a"]);
     assert_eq!(
-        r.alerts().next().map(|a| a.labels.clone()),
+        r.alerts().next().map(|a| a.labels.to_labels()),
         Some(from_pairs(&[
             ("alertname", "HostDown"),
             ("exported_job", "node"),
@@ -280,16 +280,16 @@ fn annotation_template_errors_keep_the_alert_with_the_error_text() {
     let a = r.alerts().next().expect("alert kept");
     assert_eq!(a.state, AlertState::Firing);
     assert_eq!(
-        a.annotations["summary"],
+        &a.annotations["summary"],
         "cannot render annotations.summary"
     );
-    assert_eq!(a.annotations["runbook"], "https://runbooks/x");
+    assert_eq!(&a.annotations["runbook"], "https://runbooks/x");
 }
 
 #[test]
 fn label_template_errors_fail_the_evaluation() {
     let mut s = settings(0, 0);
-    s.labels = from_pairs(&[("severity", "{{ broken }}")]);
+    s.labels = from_pairs(&[("severity", "{{ broken }}")]).into();
     let mut r = AlertingRule::new(s);
     let out = r.eval(M, Ok(&result(&["a"])), &Failing);
     assert!(matches!(out.error, Some(EvalError::LabelTemplate(_))));
@@ -299,7 +299,7 @@ fn label_template_errors_fail_the_evaluation() {
 fn due(r: &AlertingRule, now: i64, delay: i64) -> Vec<(String, AlertState)> {
     r.due_for_sending(now, delay)
         .into_iter()
-        .map(|a| (a.labels["instance"].clone(), a.state))
+        .map(|a| (a.labels["instance"].to_string(), a.state))
         .collect()
 }
 
@@ -371,7 +371,7 @@ fn sending_decisions() {
 fn colliding_vmalert_ids_stay_separate_alerts() {
     // {a="b1"} and {ab="1"} share vmalert's 64-bit ID; they must still be two alerts.
     let mut s = settings(0, 0);
-    s.labels = Labels::new();
+    s.labels = Labels::new().into();
     let mut r = AlertingRule::new(s);
     let res = QueryResult {
         samples: vec![
@@ -409,15 +409,15 @@ impl Templater for LabelEcho {
 #[test]
 fn templates_see_the_results_own_labels_including_the_metric_name() {
     let mut s = settings(0, 0);
-    s.labels = from_pairs(&[("job", "override"), ("source", "$labels.job")]);
+    s.labels = from_pairs(&[("job", "override"), ("source", "$labels.job")]).into();
     s.annotations = from_pairs(&[("metric", "$labels.__name__"), ("job", "$labels.job")]);
     let mut r = AlertingRule::new(s);
     r.eval(M, Ok(&result(&["a"])), &LabelEcho);
     let a = r.alerts().next().expect("alert");
     assert_eq!(
-        a.labels["source"], "node",
+        &a.labels["source"], "node",
         "label templates see the result's job, not the rule's"
     );
-    assert_eq!(a.annotations["metric"], "up");
-    assert_eq!(a.annotations["job"], "node");
+    assert_eq!(&a.annotations["metric"], "up");
+    assert_eq!(&a.annotations["job"], "node");
 }

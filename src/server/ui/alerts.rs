@@ -191,11 +191,7 @@ pub fn alert_view(
             .map(|a| (r, a.as_ref()))
     })?;
     Some(AlertView {
-        alertname: a
-            .labels
-            .get("alertname")
-            .cloned()
-            .unwrap_or_else(|| rule.name().to_string()),
+        alertname: a.labels.get("alertname").unwrap_or(rule.name()).to_string(),
         id: a.id.to_string(),
         state: a.state.as_str(),
         group: g.group.name.clone(),

@@ -117,7 +117,7 @@ pub fn rule_view(
         expr: rule.expr.clone(),
         for_: for_of(rule),
         keep_firing_for,
-        labels: pairs(&snap.labels),
+        labels: pairs(snap.labels.iter()),
         annotations,
         alerts,
         evaluations: snap

@@ -64,8 +64,8 @@ fn alert(instance: &str, state: AlertState, value: f64) -> Alert {
     ]);
     Alert {
         id: crate::rule::labels::hash(&labels),
-        annotations: from_pairs(&[("summary", &format!("{instance} is down"))]),
-        labels,
+        annotations: from_pairs(&[("summary", &format!("{instance} is down"))]).into(),
+        labels: labels.into(),
         state,
         value,
         active_at: NOW - 600_000,
@@ -82,7 +82,7 @@ fn snapshot() -> GroupSnapshot {
     let rules = vec![
         RuleSnapshot {
             index: 0,
-            labels: from_pairs(&[("severity", "page")]),
+            labels: from_pairs(&[("severity", "page")]).into(),
             alerts: vec![
                 Arc::new(alert("db-1", AlertState::Firing, 0.0)),
                 Arc::new(alert(HOSTILE, AlertState::Pending, 0.5)),
@@ -98,7 +98,7 @@ fn snapshot() -> GroupSnapshot {
         },
         RuleSnapshot {
             index: 1,
-            labels: Labels::new(),
+            labels: Labels::new().into(),
             alerts: vec![],
             history: vec![eval("job:up:sum", 3, Some(9), None, 60_000)].into(),
             evaluations: 0,
@@ -107,7 +107,7 @@ fn snapshot() -> GroupSnapshot {
         },
         RuleSnapshot {
             index: 2,
-            labels: Labels::new(),
+            labels: Labels::new().into(),
             alerts: vec![],
             history: vec![eval("NeverFires", 0, Some(0), None, 60_000)].into(),
             evaluations: 0,
@@ -116,7 +116,7 @@ fn snapshot() -> GroupSnapshot {
         },
         RuleSnapshot {
             index: 3,
-            labels: Labels::new(),
+            labels: Labels::new().into(),
             alerts: vec![],
             history: vec![eval(
                 "Broken",

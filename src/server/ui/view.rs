@@ -2,7 +2,6 @@
 //! relative, label lists, Go-style numbers and the query string of a filtered page. Pure: plain data for the
 //! templates, no IO, no HTML (the templates escape everything they print).
 
-use crate::rule::Labels;
 use serde::Serialize;
 
 /// What every page template receives: the frame around the page's own `body`.
@@ -127,12 +126,12 @@ pub struct Pair {
     pub value: String,
 }
 
-pub fn pairs(labels: &Labels) -> Vec<Pair> {
+pub fn pairs<K: AsRef<str>, V: AsRef<str>>(labels: impl IntoIterator<Item = (K, V)>) -> Vec<Pair> {
     labels
-        .iter()
+        .into_iter()
         .map(|(name, value)| Pair {
-            name: name.clone(),
-            value: value.clone(),
+            name: name.as_ref().to_string(),
+            value: value.as_ref().to_string(),
         })
         .collect()
 }
