@@ -25,7 +25,8 @@ fn push_of(i: usize) -> Vec<Sample> {
                 ("instance", &format!("10.12.{}.{}:8080", s / 250, s % 250)),
                 ("code", ["200", "404", "500"][s % 3]),
                 ("region", "eu-west-1"),
-            ]),
+            ])
+            .into(),
             value: (i * SERIES + s) as f64 * 0.731,
             timestamp_ms: 1_790_000_000_000 + i as i64 * 15_000,
         })

@@ -17,7 +17,7 @@ const WAIT: Duration = Duration::from_secs(20);
 fn samples(from: i64, n: i64) -> Vec<Sample> {
     (from..from + n)
         .map(|t| Sample {
-            labels: from_pairs(&[("__name__", "rw_disk"), ("series", "a")]),
+            labels: from_pairs(&[("__name__", "rw_disk"), ("series", "a")]).into(),
             value: t as f64,
             timestamp_ms: t,
         })

@@ -17,7 +17,7 @@ const WAIT: Duration = Duration::from_secs(20);
 
 fn sample(series: &str, value: f64, timestamp_ms: i64) -> Sample {
     Sample {
-        labels: from_pairs(&[("__name__", "rw_fake"), ("series", series)]),
+        labels: from_pairs(&[("__name__", "rw_fake"), ("series", series)]).into(),
         value,
         timestamp_ms,
     }
@@ -304,7 +304,7 @@ async fn concurrent_workers_deliver_every_sample_exactly_once() {
             .collect();
         for s in &batch {
             want.insert(
-                (s.labels["series"].clone(), s.timestamp_ms),
+                (s.labels["series"].to_string(), s.timestamp_ms),
                 s.value.to_bits(),
             );
         }

@@ -11,7 +11,7 @@ use tocsin::rule::{STALE_NAN, Sample};
 
 fn sample(name: &str, series: &str, value: f64, timestamp_ms: i64) -> Sample {
     Sample {
-        labels: from_pairs(&[("__name__", name), ("series", series), ("job", "rw-test")]),
+        labels: from_pairs(&[("__name__", name), ("series", series), ("job", "rw-test")]).into(),
         value,
         timestamp_ms,
     }

@@ -95,7 +95,7 @@ async fn vmalert_and_tocsin_agree_on_the_wire() {
         .map(|l| (l.name.clone(), l.value.clone()))
         .collect();
     let sample = Sample {
-        labels,
+        labels: labels.into(),
         value: theirs.samples[0].value,
         timestamp_ms: theirs.samples[0].timestamp,
     };

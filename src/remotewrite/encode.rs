@@ -10,7 +10,7 @@
 //! No IO, no clock, no knowledge of rules.
 
 use super::proto;
-use crate::rule::{Labels, Sample};
+use crate::rule::{PackedLabels, Sample};
 use prost::Message;
 use std::collections::HashMap;
 
@@ -28,8 +28,8 @@ pub enum EncodeError {
 
 /// Groups samples into series, in the order of first appearance, each with its samples in timestamp order.
 pub fn to_write_request(samples: &[Sample]) -> proto::WriteRequest {
-    let mut index: HashMap<&Labels, usize> = HashMap::new();
-    let mut groups: Vec<(&Labels, Vec<&Sample>)> = Vec::new();
+    let mut index: HashMap<&PackedLabels, usize> = HashMap::new();
+    let mut groups: Vec<(&PackedLabels, Vec<&Sample>)> = Vec::new();
     for sample in samples {
         let slot = *index.entry(&sample.labels).or_insert_with(|| {
             groups.push((&sample.labels, Vec::new()));
@@ -59,13 +59,13 @@ pub fn to_write_request(samples: &[Sample]) -> proto::WriteRequest {
 
 /// The labels of one series as the spec wants them: sorted by name (a `BTreeMap` iterates in byte order) and
 /// without empty names or values.
-fn to_proto_labels(labels: &Labels) -> Vec<proto::Label> {
+fn to_proto_labels(labels: &PackedLabels) -> Vec<proto::Label> {
     labels
         .iter()
         .filter(|(name, value)| !name.is_empty() && !value.is_empty())
         .map(|(name, value)| proto::Label {
-            name: name.clone(),
-            value: value.clone(),
+            name: name.to_string(),
+            value: value.to_string(),
         })
         .collect()
 }

@@ -209,7 +209,7 @@ mod tests {
     fn samples(n: usize) -> Vec<Sample> {
         (0..n)
             .map(|i| Sample {
-                labels: from_pairs(&[("__name__", "m")]),
+                labels: from_pairs(&[("__name__", "m")]).into(),
                 value: i as f64,
                 timestamp_ms: i as i64,
             })

@@ -451,18 +451,15 @@ impl AlertingRule {
             .values()
             .filter(|a| a.state != AlertState::Inactive)
         {
-            let mut alerts = a.labels.to_labels();
-            alerts.insert(METRIC_NAME.to_string(), "ALERTS".to_string());
-            alerts.insert("alertstate".to_string(), a.state.as_str().to_string());
             out.push(Sample {
-                labels: alerts,
+                labels: a
+                    .labels
+                    .with(&[(METRIC_NAME, "ALERTS"), ("alertstate", a.state.as_str())]),
                 value: 1.0,
                 timestamp_ms: ts,
             });
-            let mut for_state = a.labels.to_labels();
-            for_state.insert(METRIC_NAME.to_string(), "ALERTS_FOR_STATE".to_string());
             out.push(Sample {
-                labels: for_state,
+                labels: a.labels.with(&[(METRIC_NAME, "ALERTS_FOR_STATE")]),
                 value: a.active_at as f64 / 1000.0,
                 timestamp_ms: ts,
             });

@@ -33,6 +33,18 @@ impl PackedLabels {
         PackedLabels(Arc::from(out))
     }
 
+    /// This label set with `extra` pairs set (an extra pair replaces a pair of the same name).
+    pub fn with(&self, extra: &[(&str, &str)]) -> PackedLabels {
+        let mut pairs: Vec<(&str, &str)> = self
+            .iter()
+            .filter(|(k, _)| !extra.iter().any(|(e, _)| e == k))
+            .collect();
+        pairs.extend(extra.iter().copied());
+        pairs.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        pairs.dedup_by(|later, earlier| later.0 == earlier.0);
+        Self::from_sorted(pairs.into_iter())
+    }
+
     /// The pairs, in name order.
     pub fn iter(&self) -> Pairs<'_> {
         Pairs { rest: &self.0 }

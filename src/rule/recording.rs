@@ -2,6 +2,7 @@
 //! that vanished since the last evaluation get a staleness marker. Pure.
 
 use super::labels::{self, Labels, METRIC_NAME};
+use super::packed_labels::PackedLabels;
 use super::sample::{QueryResult, Sample};
 use super::series::SeriesTracker;
 use std::collections::HashSet;
@@ -62,7 +63,8 @@ impl RecordingRule {
             base.remove(METRIC_NAME);
             let mut l = labels::apply_extra_with(&base, &self.labels, self.label_conflict);
             l.insert(METRIC_NAME.to_string(), self.name.clone());
-            if !seen.insert(l.clone()) {
+            let packed = PackedLabels::new(&l);
+            if !seen.insert(packed.clone()) {
                 let shown: Vec<String> = l.iter().map(|(k, v)| format!("{k}={v:?}")).collect();
                 return Err(RecordingError::DuplicateLabelSet(format!(
                     "{{{}}}",
@@ -70,7 +72,7 @@ impl RecordingRule {
                 )));
             }
             out.push(Sample {
-                labels: l,
+                labels: packed,
                 value: s.value,
                 timestamp_ms: s.timestamp_ms,
             });

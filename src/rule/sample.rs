@@ -1,6 +1,7 @@
 //! The values rules consume and produce: query results in, samples out. Pure.
 
 use super::labels::Labels;
+use super::packed_labels::PackedLabels;
 
 /// Prometheus's staleness marker: a NaN with a fixed bit pattern, written when a series ends.
 pub const STALE_NAN: f64 = f64::from_bits(0x7ff0_0000_0000_0002);
@@ -32,8 +33,8 @@ pub struct QueryResult {
 /// A sample to write (remote write, or the offline store of `tocsin test`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Sample {
-    /// All labels, including `__name__`.
-    pub labels: Labels,
+    /// All labels, including `__name__`; packed, since a batch of samples can wait a while to be written.
+    pub labels: PackedLabels,
     pub value: f64,
     pub timestamp_ms: i64,
 }

@@ -16,7 +16,7 @@ impl SeriesTracker {
     /// remembers `current` for next time.
     pub fn emit(&mut self, current: Vec<Sample>, ts: i64) -> Vec<Sample> {
         let mut now: HashSet<PackedLabels> = HashSet::with_capacity(current.len());
-        now.extend(current.iter().map(|s| PackedLabels::new(&s.labels)));
+        now.extend(current.iter().map(|s| s.labels.clone()));
         let mut out = current;
         let mut stale: Vec<&PackedLabels> = self
             .previous
@@ -25,7 +25,7 @@ impl SeriesTracker {
             .collect();
         stale.sort();
         out.extend(stale.into_iter().map(|key| Sample {
-            labels: key.to_labels(),
+            labels: key.clone(),
             value: STALE_NAN,
             timestamp_ms: ts,
         }));
@@ -46,7 +46,7 @@ mod tests {
 
     fn s(name: &str, v: f64) -> Sample {
         Sample {
-            labels: from_pairs(&[("__name__", name)]),
+            labels: from_pairs(&[("__name__", name)]).into(),
             value: v,
             timestamp_ms: 1,
         }

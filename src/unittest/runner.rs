@@ -325,8 +325,7 @@ fn run(
                     }
                 };
                 for s in written {
-                    let l =
-                        engine::Labels::new(s.labels.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+                    let l = engine::Labels::new(s.labels.iter());
                     storage.add(&l, ts, s.value);
                 }
             }

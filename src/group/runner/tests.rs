@@ -71,7 +71,7 @@ async fn one_evaluation_writes_notifies_and_marks_sent_only_on_success() {
     let written = out.written.lock().expect("lock").clone();
     let names: Vec<String> = written
         .iter()
-        .map(|s| s.labels["__name__"].clone())
+        .map(|s| s.labels["__name__"].to_string())
         .collect();
     assert_eq!(names, vec!["ALERTS", "ALERTS_FOR_STATE", "job:up:sum"]);
     assert_eq!(
@@ -150,7 +150,7 @@ async fn a_query_error_writes_and_sends_nothing_for_that_rule() {
     assert!(
         written[before_written..]
             .iter()
-            .all(|s| s.labels["__name__"] == "job:up:sum")
+            .all(|s| &s.labels["__name__"] == "job:up:sum")
     );
     assert_eq!(out.notified.lock().expect("lock").len(), before_sent);
     let RuleState::Alerting(rule) = &r.rules()[0] else {

@@ -46,7 +46,7 @@ pub fn decode(payload: &[u8]) -> Result<Vec<Sample>, RecordError> {
     let request = proto::WriteRequest::decode(plain.as_slice())?;
     let mut out = Vec::new();
     for series in request.timeseries {
-        let labels: crate::rule::Labels = series
+        let labels: crate::rule::PackedLabels = series
             .labels
             .into_iter()
             .map(|l| (l.name, l.value))
@@ -63,13 +63,14 @@ pub fn decode(payload: &[u8]) -> Result<Vec<Sample>, RecordError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rule::PackedLabels;
     use crate::rule::STALE_NAN;
     use crate::rule::labels::from_pairs;
 
     #[test]
     fn samples_round_trip_with_their_count() {
-        let a = from_pairs(&[("__name__", "m"), ("job", "a")]);
-        let b = from_pairs(&[("__name__", "m"), ("job", "b")]);
+        let a: PackedLabels = from_pairs(&[("__name__", "m"), ("job", "a")]).into();
+        let b: PackedLabels = from_pairs(&[("__name__", "m"), ("job", "b")]).into();
         let input = vec![
             Sample {
                 labels: a.clone(),

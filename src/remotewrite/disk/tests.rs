@@ -7,7 +7,7 @@ use std::io::{Seek, SeekFrom, Write};
 
 fn sample(i: u64) -> Sample {
     Sample {
-        labels: from_pairs(&[("__name__", "q"), ("series", "s")]),
+        labels: from_pairs(&[("__name__", "q"), ("series", "s")]).into(),
         value: i as f64,
         timestamp_ms: i as i64,
     }

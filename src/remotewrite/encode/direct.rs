@@ -6,7 +6,7 @@
 //! int64 field equal to its default (empty, `0.0` or `-0.0`, `0`) is left out; repeated messages are always written.
 //! It must not reorder, drop or add anything `to_write_request` would not.
 
-use crate::rule::{Labels, Sample};
+use crate::rule::{PackedLabels, Sample};
 use prost::encoding::{encode_varint, encoded_len_varint};
 use std::collections::HashMap;
 
@@ -18,13 +18,13 @@ const TAG2_VARINT: u8 = 2 << 3;
 
 /// One series: its labels and its `(value, timestamp)` pairs in timestamp order.
 struct Series<'a> {
-    labels: &'a Labels,
+    labels: &'a PackedLabels,
     samples: Vec<(f64, i64)>,
 }
 
 /// The protobuf of the `WriteRequest` for `samples`, grouped and ordered as `to_write_request` does.
 pub fn to_protobuf(samples: &[Sample]) -> Vec<u8> {
-    let mut index: HashMap<&Labels, usize> = HashMap::new();
+    let mut index: HashMap<&PackedLabels, usize> = HashMap::new();
     let mut groups: Vec<Series<'_>> = Vec::new();
     for sample in samples {
         let slot = *index.entry(&sample.labels).or_insert_with(|| {
@@ -71,7 +71,7 @@ pub fn to_protobuf(samples: &[Sample]) -> Vec<u8> {
 }
 
 /// The labels the spec allows: no empty name or value, in the map's (byte) order.
-fn sent_labels(labels: &Labels) -> impl Iterator<Item = (&String, &String)> {
+fn sent_labels(labels: &PackedLabels) -> impl Iterator<Item = (&str, &str)> {
     labels
         .iter()
         .filter(|(name, value)| !name.is_empty() && !value.is_empty())

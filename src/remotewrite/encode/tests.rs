@@ -7,7 +7,7 @@ use crate::rule::labels::from_pairs;
 
 fn sample(pairs: &[(&str, &str)], value: f64, timestamp_ms: i64) -> Sample {
     Sample {
-        labels: from_pairs(pairs),
+        labels: from_pairs(pairs).into(),
         value,
         timestamp_ms,
     }
@@ -228,7 +228,7 @@ fn seeded_random_batches_round_trip_as_a_multiset() {
         let n = rng.below(40) as usize;
         let input: Vec<Sample> = (0..n)
             .map(|_| {
-                let mut labels = Labels::new();
+                let mut labels = crate::rule::Labels::new();
                 for name in names
                     .iter()
                     .take(1 + rng.below(names.len() as u64) as usize)
@@ -242,7 +242,7 @@ fn seeded_random_batches_round_trip_as_a_multiset() {
                 };
                 let timestamp_ms = rng.below(2_000) as i64 - 1_000;
                 Sample {
-                    labels,
+                    labels: labels.into(),
                     value,
                     timestamp_ms,
                 }
@@ -263,7 +263,10 @@ fn seeded_random_batches_round_trip_as_a_multiset() {
             .iter()
             .map(|s| {
                 key(
-                    s.labels.clone().into_iter().collect(),
+                    s.labels
+                        .iter()
+                        .map(|(k, v)| (k.to_string(), v.to_string()))
+                        .collect(),
                     s.timestamp_ms,
                     s.value,
                 )
@@ -325,7 +328,7 @@ fn direct_writer_matches_prost_byte_for_byte_on_seeded_batches() {
         let n = rng.below(30) as usize;
         let input: Vec<Sample> = (0..n)
             .map(|_| {
-                let mut labels = Labels::new();
+                let mut labels = crate::rule::Labels::new();
                 for name in names
                     .iter()
                     .take(rng.below(names.len() as u64 + 1) as usize)
@@ -335,7 +338,7 @@ fn direct_writer_matches_prost_byte_for_byte_on_seeded_batches() {
                     labels.insert(name.to_string(), value.to_string());
                 }
                 Sample {
-                    labels,
+                    labels: labels.into(),
                     value: values[rng.below(values.len() as u64) as usize],
                     // Zero, small, large and negative timestamps: every varint length.
                     timestamp_ms: [0, 1, 1_700_000_000_000, -5, i64::MIN][rng.below(5) as usize],

@@ -61,7 +61,7 @@ fn written(out: &Outcome) -> Vec<String> {
             } else {
                 s.value.to_string()
             };
-            format!("{}{state}={v}", s.labels["__name__"])
+            format!("{}{state}={v}", &s.labels["__name__"])
         })
         .collect()
 }
