@@ -22,7 +22,7 @@ fn rule() -> AlertingRule {
         for_ms: INTERVAL,
         keep_firing_for_ms: 0,
         labels: from_pairs(&[("severity", "page")]).into(),
-        annotations: from_pairs(&[("summary", "host down")]),
+        annotations: from_pairs(&[("summary", "host down")]).into(),
         alertgroup_label: true,
         limit: 0,
         label_conflict: tocsin::rule::labels::LabelConflict::Export,

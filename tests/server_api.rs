@@ -92,7 +92,7 @@ fn rule_snap(
         .count() as u64;
     RuleSnapshot {
         index,
-        labels: Arc::new(rule_labels),
+        labels: rule_labels.into(),
         alerts: alerts.into_iter().map(Arc::new).collect(),
         evaluations: history.len() as u64,
         errors: history.iter().filter(|e| e.error.is_some()).count() as u64,

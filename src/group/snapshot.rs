@@ -6,7 +6,7 @@
 
 use super::runner::RuleEval;
 use crate::config::{Group, Rule};
-use crate::rule::{Alert, Labels};
+use crate::rule::Alert;
 use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
 
@@ -22,7 +22,7 @@ pub struct RuleSnapshot {
     /// Position of the rule in `GroupSnapshot::group.rules`.
     pub index: usize,
     /// The labels the rule adds, merged as evaluated: external < group < rule.
-    pub labels: std::sync::Arc<Labels>,
+    pub labels: crate::rule::PackedLabels,
     /// Pending, firing and recently resolved alerts (alerting rules only), ordered by labels; shared with the
     /// runner until an alert changes.
     pub alerts: Vec<Arc<Alert>>,

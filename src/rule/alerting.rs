@@ -29,8 +29,8 @@ pub struct AlertingSettings {
     pub for_ms: i64,
     pub keep_firing_for_ms: i64,
     /// Labels to add: external < group < rule, merged, values possibly templated.
-    pub labels: std::sync::Arc<Labels>,
-    pub annotations: Labels,
+    pub labels: PackedLabels,
+    pub annotations: PackedLabels,
     /// Add `alertgroup=<group name>` (off with `-disableAlertgroupLabel`).
     pub alertgroup_label: bool,
     /// Maximum pending + firing alerts; 0 means no limit.
@@ -393,7 +393,7 @@ impl AlertingRule {
                 eval_ts_ms: ts,
             };
             extra.insert(
-                k.clone(),
+                k.to_string(),
                 templater.render(&format!("labels.{k}"), v, &input)?,
             );
         }
@@ -430,13 +430,13 @@ impl AlertingRule {
             let field = format!("annotations.{k}");
             match templater.render(&field, text, &input) {
                 Ok(v) => {
-                    out.insert(k.clone(), v);
+                    out.insert(k.to_string(), v);
                 }
                 Err(e) => {
                     // The annotation carries the error itself (as vmalert sends it); the rule's error also names
                     // the field.
                     errors.push(format!("{field}: {e}"));
-                    out.insert(k.clone(), e);
+                    out.insert(k.to_string(), e);
                 }
             }
         }

@@ -37,9 +37,14 @@ pub fn apply_extra(result: &Labels, extra: &Labels) -> Labels {
 }
 
 /// [`apply_extra`] with the conflict rule to use.
-pub fn apply_extra_with(result: &Labels, extra: &Labels, conflict: LabelConflict) -> Labels {
+pub fn apply_extra_with<K: AsRef<str>, V: AsRef<str>>(
+    result: &Labels,
+    extra: impl IntoIterator<Item = (K, V)>,
+    conflict: LabelConflict,
+) -> Labels {
     let mut out = result.clone();
     for (k, v) in extra {
+        let (k, v) = (k.as_ref(), v.as_ref());
         if v.is_empty() {
             out.remove(k);
             continue;
@@ -50,7 +55,7 @@ pub fn apply_extra_with(result: &Labels, extra: &Labels, conflict: LabelConflict
         {
             out.insert(format!("exported_{k}"), old.clone());
         }
-        out.insert(k.clone(), v.clone());
+        out.insert(k.to_string(), v.to_string());
     }
     out
 }

@@ -23,7 +23,7 @@ pub enum RecordingError {
 pub struct RecordingRule {
     pub name: String,
     /// Labels to add: external < group < rule, merged.
-    pub labels: std::sync::Arc<Labels>,
+    pub labels: PackedLabels,
     /// Maximum series per evaluation; 0 means no limit.
     pub limit: usize,
     /// vmalert's `exported_` rule (the default) or Prometheus's overwrite.
@@ -35,7 +35,7 @@ impl RecordingRule {
     pub fn new(name: String, labels: Labels, limit: usize) -> Self {
         RecordingRule {
             name,
-            labels: std::sync::Arc::new(labels),
+            labels: PackedLabels::new(&labels),
             limit,
             label_conflict: labels::LabelConflict::Export,
             series: SeriesTracker::default(),

@@ -225,7 +225,7 @@ impl RulesFilter {
         };
         kind_ok
             && (self.rule_names.is_empty() || self.rule_names.iter().any(|n| n == rule.name()))
-            && (self.matchers.is_empty() || self.matchers.iter().any(|s| s.matches(&*snap.labels)))
+            && (self.matchers.is_empty() || self.matchers.iter().any(|s| s.matches(&snap.labels)))
             && (self.states.is_empty() || self.states.iter().any(|s| state_holds(*s, rule, snap)))
             && self.search.as_ref().is_none_or(|q| {
                 [

@@ -6,7 +6,7 @@ use super::time::{alert_value, rfc3339, seconds};
 use crate::config::{Group, Rule, RuleKind};
 use crate::group::snapshot::{GroupSnapshot, RuleSnapshot};
 use crate::notifier::AlertSource;
-use crate::rule::{Alert, AlertState, Labels};
+use crate::rule::{Alert, AlertState};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -70,8 +70,8 @@ pub struct ApiRule<'a> {
     pub duration: f64,
     #[serde(serialize_with = "go_float")]
     pub keep_firing_for: f64,
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    pub labels: &'a Labels,
+    #[serde(skip_serializing_if = "is_empty")]
+    pub labels: &'a crate::rule::PackedLabels,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub annotations: Option<&'a BTreeMap<String, String>>,
     #[serde(rename = "lastError")]

@@ -15,7 +15,7 @@ fn settings(for_ms: i64, keep_ms: i64) -> AlertingSettings {
         for_ms,
         keep_firing_for_ms: keep_ms,
         labels: from_pairs(&[("severity", "page")]).into(),
-        annotations: from_pairs(&[("summary", "host down")]),
+        annotations: from_pairs(&[("summary", "host down")]).into(),
         alertgroup_label: true,
         limit: 0,
         label_conflict: crate::rule::labels::LabelConflict::Export,
@@ -269,7 +269,8 @@ fn annotation_template_errors_keep_the_alert_with_the_error_text() {
     s.annotations = from_pairs(&[
         ("summary", "{{ broken }}"),
         ("runbook", "https://runbooks/x"),
-    ]);
+    ])
+    .into();
     let mut r = AlertingRule::new(s);
     let out = r.eval(M, Ok(&result(&["a"])), &Failing);
     assert_eq!(out.error, None);
@@ -410,7 +411,7 @@ impl Templater for LabelEcho {
 fn templates_see_the_results_own_labels_including_the_metric_name() {
     let mut s = settings(0, 0);
     s.labels = from_pairs(&[("job", "override"), ("source", "$labels.job")]).into();
-    s.annotations = from_pairs(&[("metric", "$labels.__name__"), ("job", "$labels.job")]);
+    s.annotations = from_pairs(&[("metric", "$labels.__name__"), ("job", "$labels.job")]).into();
     let mut r = AlertingRule::new(s);
     r.eval(M, Ok(&result(&["a"])), &LabelEcho);
     let a = r.alerts().next().expect("alert");
