@@ -115,10 +115,7 @@ async fn a_tenant_rule_returns_only_its_own_series() {
             "{written} → {}",
             rule.expr
         );
-        assert_eq!(
-            rule.labels.get("namespace").map(String::as_str),
-            Some("team-a")
-        );
+        assert_eq!(rule.labels.get("namespace"), Some("team-a"));
     }
     // The same expressions without enforcement do read team-b (the test data can show a leak).
     let open = vm.query(r#"{__name__=~".+"}"#, ts).await;

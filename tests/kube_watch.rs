@@ -326,13 +326,7 @@ async fn selectors_and_namespace_lists_apply() {
     let r = wait_for(&mut rx, "selected objects", |r| r.groups.len() == 2).await;
     assert_eq!(files(&r), vec!["team-a/match#m", "team-a/prom#p"]);
     assert_eq!(r.groups[0].rules[0].expr, r#"up{namespace="team-a"}"#);
-    assert_eq!(
-        r.groups[0].rules[0]
-            .labels
-            .get("namespace")
-            .map(String::as_str),
-        Some("team-a")
-    );
+    assert_eq!(r.groups[0].rules[0].labels.get("namespace"), Some("team-a"));
 
     // Relabelling a namespace brings its objects in; relabelling an object takes it out.
     api.put(namespace("team-b", json!({"tenant": "yes"})));

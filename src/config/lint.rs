@@ -39,7 +39,7 @@ pub struct DuplicateRule {
 /// The name and label sets that more than one rule of the file has, each once, ordered by name then labels as
 /// promtool orders them.
 pub fn duplicate_rules(groups: &[Group]) -> Vec<DuplicateRule> {
-    let mut all: Vec<(&str, &BTreeMap<String, String>)> = groups
+    let mut all: Vec<(&str, &crate::rule::PackedLabels)> = groups
         .iter()
         .flat_map(|g| g.rules.iter().map(|r| (r.name(), &r.labels)))
         .collect();
@@ -50,11 +50,11 @@ pub fn duplicate_rules(groups: &[Group]) -> Vec<DuplicateRule> {
         let repeated = w[0] == w[1];
         let already = out
             .last()
-            .is_some_and(|d| d.name == w[1].0 && &d.labels == w[1].1);
+            .is_some_and(|d| d.name == w[1].0 && d.labels == *w[1].1);
         if repeated && !already {
             out.push(DuplicateRule {
                 name: w[1].0.to_string(),
-                labels: w[1].1.clone(),
+                labels: w[1].1.to_labels(),
             });
         }
     }

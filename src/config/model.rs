@@ -75,7 +75,7 @@ pub enum RuleKind {
         name: String,
         for_: Duration,
         keep_firing_for: Duration,
-        annotations: BTreeMap<String, String>,
+        annotations: crate::rule::PackedLabels,
     },
     Recording {
         name: String,
@@ -91,7 +91,7 @@ pub struct Rule {
     pub kind: RuleKind,
     pub expr: String,
     /// The rule's own labels (group labels are merged in at evaluation).
-    pub labels: BTreeMap<String, String>,
+    pub labels: crate::rule::PackedLabels,
     pub debug: bool,
     /// How many evaluations the UI keeps for this rule; `None` means the process default.
     pub update_entries_limit: Option<usize>,

@@ -610,7 +610,7 @@ fn compile_rule(
             name: alert.map(|a| a.value.clone()).unwrap_or_default(),
             for_,
             keep_firing_for,
-            annotations,
+            annotations: annotations.into(),
         }
     };
     if count_errors(report) > errors_before {
@@ -627,7 +627,7 @@ fn compile_rule(
         pos: r.pos,
         kind,
         expr,
-        labels,
+        labels: labels.into(),
         debug: r.debug.as_ref().map_or(group_debug, |d| d.value),
         update_entries_limit,
     })

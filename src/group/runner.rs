@@ -196,7 +196,11 @@ impl GroupRunner {
             .rules
             .iter()
             .map(|r| {
-                let merged = labels::merge(&[&settings.external_labels, &group.labels, &r.labels]);
+                let merged = labels::merge(&[
+                    &settings.external_labels,
+                    &group.labels,
+                    &r.labels.to_labels(),
+                ]);
                 match &r.kind {
                     RuleKind::Alerting {
                         name,
@@ -211,7 +215,7 @@ impl GroupRunner {
                         for_ms: for_.as_millis(),
                         keep_firing_for_ms: keep_firing_for.as_millis(),
                         labels: PackedLabels::new(&merged),
-                        annotations: PackedLabels::new(annotations),
+                        annotations: annotations.clone(),
                         alertgroup_label: settings.alertgroup_label,
                         limit: group.limit,
                         label_conflict: crate::rule::labels::LabelConflict::Export,

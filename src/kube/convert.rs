@@ -244,7 +244,7 @@ mod tests {
         assert!(matches!(&g.rules[0].kind,
             RuleKind::Alerting { for_, keep_firing_for, annotations, .. }
             if for_.as_millis() == 300_000 && keep_firing_for.as_millis() == 60_000
-                && annotations.get("summary").map(String::as_str) == Some("s")));
+                && annotations.get("summary") == Some("s")));
         assert!(matches!(&g.rules[1].kind, RuleKind::Recording { name } if name == "r:sum"));
     }
 

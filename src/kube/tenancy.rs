@@ -162,13 +162,15 @@ pub fn enforce_group(group: &mut Group, label: &str, value: &str) -> Result<(), 
                 rule.name()
             )),
         }
-        rule.labels.insert(label.to_string(), value.to_string());
+        let mut labels = rule.labels.to_labels();
+        labels.insert(label.to_string(), value.to_string());
         rule.id = rule_id(
             &rule.expr,
             matches!(rule.kind, RuleKind::Alerting { .. }),
             rule.name(),
-            &rule.labels,
+            &labels,
         );
+        rule.labels = labels.into();
     }
     if errors.is_empty() {
         Ok(())

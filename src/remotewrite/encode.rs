@@ -77,12 +77,16 @@ pub fn to_protobuf(request: &proto::WriteRequest) -> Vec<u8> {
 
 /// Compresses with the snappy block format.
 pub fn compress(protobuf: &[u8]) -> Result<Vec<u8>, EncodeError> {
-    snap::raw::Encoder::new()
+    let mut body = snap::raw::Encoder::new()
         .compress_vec(protobuf)
         .map_err(|source| EncodeError::Compress {
             bytes: protobuf.len(),
             source,
-        })
+        })?;
+    // `compress_vec` allocates for the worst case (a sixth more than the input); the body may wait through
+    // retries, so it keeps only what it uses.
+    body.shrink_to_fit();
+    Ok(body)
 }
 
 /// The HTTP body for `samples`: a `WriteRequest`, protobuf-encoded, then snappy block-compressed.

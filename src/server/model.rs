@@ -73,7 +73,7 @@ pub struct ApiRule<'a> {
     #[serde(skip_serializing_if = "is_empty")]
     pub labels: &'a crate::rule::PackedLabels,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub annotations: Option<&'a BTreeMap<String, String>>,
+    pub annotations: Option<&'a crate::rule::PackedLabels>,
     #[serde(rename = "lastError")]
     pub last_error: &'a str,
     #[serde(rename = "evaluationTime", serialize_with = "go_float")]

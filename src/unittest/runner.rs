@@ -218,9 +218,9 @@ fn run(
         for (r, expr) in g.rules.iter().zip(g_exprs) {
             // promtool applies rule labels only; vmalert also adds external labels to alerts and series.
             let labels = if vmtool {
-                crate::rule::labels::merge(&[&tg.external_labels, &g.labels, &r.labels])
+                crate::rule::labels::merge(&[&tg.external_labels, &g.labels, &r.labels.to_labels()])
             } else {
-                crate::rule::labels::merge(&[&g.labels, &r.labels])
+                crate::rule::labels::merge(&[&g.labels, &r.labels.to_labels()])
             };
             let state = match &r.kind {
                 RuleKind::Alerting {
@@ -236,7 +236,7 @@ fn run(
                     for_ms: for_.as_millis(),
                     keep_firing_for_ms: keep_firing_for.as_millis(),
                     labels: crate::rule::PackedLabels::new(&labels),
-                    annotations: crate::rule::PackedLabels::new(annotations),
+                    annotations: annotations.clone(),
                     alertgroup_label: vmtool,
                     limit: g.limit,
                     label_conflict: conflict,

@@ -135,10 +135,7 @@ fn rules_get_the_label_the_matcher_and_new_ids() {
         vec![("namespace".to_string(), "team-a".to_string())]
     );
     for (r, old) in g.rules.iter().zip(before) {
-        assert_eq!(
-            r.labels.get("namespace").map(String::as_str),
-            Some("team-a")
-        );
+        assert_eq!(r.labels.get("namespace"), Some("team-a"));
         assert!(
             unenforced(&r.expr, "namespace", "team-a").is_empty(),
             "{}",
