@@ -6,6 +6,7 @@
 //! the HTTP datasource and `tocsin test` from the embedded engine, so both run this one state machine.
 
 pub mod alert;
+pub mod alert_series;
 pub mod alerting;
 pub mod labels;
 pub mod packed_labels;

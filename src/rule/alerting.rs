@@ -9,10 +9,10 @@
 //! ([`AlertingRule::mark_sent`]). Pure.
 
 use super::alert::{Alert, AlertState};
+use super::alert_series::AlertSeriesTracker;
 use super::labels::{self, Labels, METRIC_NAME};
 use super::packed_labels::PackedLabels;
 use super::sample::{QueryResult, Sample};
-use super::series::SeriesTracker;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -112,7 +112,7 @@ pub struct AlertingRule {
     /// key is packed: the alert holds the same labels as a map already. Alerts are shared with published snapshots
     /// and copied only when they change ([`Arc::make_mut`]), so a snapshot costs a pointer per alert.
     alerts: BTreeMap<PackedLabels, Arc<Alert>>,
-    series: SeriesTracker,
+    series: AlertSeriesTracker,
     /// `for` state read back from the datasource after a restart (labels → active-since, and whether the alert
     /// was firing): applied to the alerts the next successful evaluation creates, then forgotten.
     restore: BTreeMap<Labels, (i64, bool)>,
@@ -123,7 +123,7 @@ impl AlertingRule {
         AlertingRule {
             settings,
             alerts: BTreeMap::new(),
-            series: SeriesTracker::default(),
+            series: AlertSeriesTracker::default(),
             restore: BTreeMap::new(),
         }
     }
@@ -363,7 +363,7 @@ impl AlertingRule {
             }
         }
 
-        outcome.samples = self.series.emit(self.alert_series(ts), ts);
+        outcome.samples = self.series.emit(self.alerts.values().map(Arc::as_ref), ts);
         outcome
     }
 
@@ -441,30 +441,6 @@ impl AlertingRule {
             }
         }
         (out, errors)
-    }
-
-    /// `ALERTS{…,alertstate}` = 1 and `ALERTS_FOR_STATE{…}` = active-since in seconds, for every active alert.
-    fn alert_series(&self, ts: i64) -> Vec<Sample> {
-        let mut out = Vec::new();
-        for a in self
-            .alerts
-            .values()
-            .filter(|a| a.state != AlertState::Inactive)
-        {
-            out.push(Sample {
-                labels: a
-                    .labels
-                    .with(&[(METRIC_NAME, "ALERTS"), ("alertstate", a.state.as_str())]),
-                value: 1.0,
-                timestamp_ms: ts,
-            });
-            out.push(Sample {
-                labels: a.labels.with(&[(METRIC_NAME, "ALERTS_FOR_STATE")]),
-                value: a.active_at as f64 / 1000.0,
-                timestamp_ms: ts,
-            });
-        }
-        out
     }
 
     /// The alerts that should be sent at `now`: firing and resolved alerts whose state changed since their
