@@ -131,8 +131,10 @@ pub fn build(alerts: &[&Alert], ctx: &PayloadContext<'_>) -> Payload {
 /// One element of the array [`build`] writes, with `labels` in place of the alert's own (the alert's labels after
 /// alert relabeling); `build(&[a], ctx)` is `[` + `alert_object(a, a.labels.iter(), ctx)` + `]`.
 pub fn alert_object<'a>(alert: &Alert, labels: impl Pairs<'a>, ctx: &PayloadContext<'_>) -> String {
-    let mut out = String::with_capacity(256);
+    let mut out = String::with_capacity(512);
     push_alert(&mut out, alert, labels, ctx);
+    // The object may wait in a peer's queue for a while: keep only the bytes it uses.
+    out.shrink_to_fit();
     out
 }
 
