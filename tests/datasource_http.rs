@@ -47,10 +47,7 @@ async fn tenant_path_kept_and_request_shaped_like_vmalert() {
     assert_eq!(r.samples.len(), 1);
     assert_eq!(r.samples[0].value, 1.0);
     assert_eq!(r.samples[0].timestamp_ms, 1_700_000_000_000);
-    assert_eq!(
-        r.samples[0].labels.get("job").map(String::as_str),
-        Some("node")
-    );
+    assert_eq!(r.samples[0].labels.get("job"), Some("node"));
     assert_eq!(r.series_fetched, Some(3));
     assert!(r.is_partial);
 

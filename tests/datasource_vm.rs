@@ -71,7 +71,7 @@ async fn victoria_metrics_answers_are_decoded_and_errors_classified() {
     let mut got: Vec<_> = r
         .samples
         .iter()
-        .map(|s| (s.labels.clone(), s.value, s.timestamp_ms))
+        .map(|s| (s.labels.to_labels(), s.value, s.timestamp_ms))
         .collect();
     got.sort_by(|a, b| a.0.cmp(&b.0));
     let l = |pairs: &[(&str, &str)]| tocsin::rule::labels::from_pairs(pairs);
@@ -101,11 +101,11 @@ async fn victoria_metrics_answers_are_decoded_and_errors_classified() {
         .await
         .expect("extra_label");
     assert_eq!(r.samples.len(), 1);
-    assert_eq!(r.samples[0].labels.get("a").map(String::as_str), Some("1"));
+    assert_eq!(r.samples[0].labels.get("a"), Some("1"));
     let r = run(settings(&vm, "/?extra_label=a%3D2"), "foo", at, &[])
         .await
         .expect("extra_label");
-    assert_eq!(r.samples[0].labels.get("a").map(String::as_str), Some("2"));
+    assert_eq!(r.samples[0].labels.get("a"), Some("2"));
 
     // Scalars (VictoriaMetrics answers them as a one-element vector without labels) and infinities.
     for (expr, want) in [

@@ -34,7 +34,7 @@ fn down(instances: &[&str]) -> QueryResult {
         samples: instances
             .iter()
             .map(|i| QuerySample {
-                labels: from_pairs(&[("__name__", "up"), ("instance", i), ("job", "node")]),
+                labels: from_pairs(&[("__name__", "up"), ("instance", i), ("job", "node")]).into(),
                 value: 0.0,
                 timestamp_ms: 0,
             })

@@ -63,7 +63,7 @@ struct Scripted(Arc<AtomicI64>);
 
 fn answer(expr: &str, round: i64) -> Result<QueryResult, QueryError> {
     let sample = |pairs: &[(&str, &str)], value| QuerySample {
-        labels: from_pairs(pairs),
+        labels: from_pairs(pairs).into(),
         value,
         timestamp_ms: 0,
     };

@@ -50,7 +50,7 @@ impl TemplateQuerier for DatasourceTemplateQuerier {
             .samples
             .into_iter()
             .map(|s| QuerySample {
-                labels: s.labels,
+                labels: s.labels.to_labels(),
                 value: s.value,
                 timestamp: s.timestamp_ms.div_euclid(1000),
             })

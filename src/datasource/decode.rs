@@ -1,7 +1,7 @@
 //! Decodes Prometheus HTTP API instant-query answers (`vector` and `scalar`, `stats.seriesFetched`, `isPartial`,
 //! error bodies) into [`QueryResult`]. Pure: bytes in, values out; knows nothing about HTTP status codes.
 
-use crate::rule::{Labels, QueryResult, QuerySample};
+use crate::rule::{PackedLabels, QueryResult, QuerySample};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -71,7 +71,7 @@ pub fn decode_instant(body: &[u8]) -> Result<QueryResult, DecodeError> {
         .ok_or_else(|| DecodeError::Json("missing \"data\"".into()))?;
     let samples = match data.result_type.as_str() {
         "vector" => decode_vector(&data.result)?,
-        "scalar" => vec![decode_point(&data.result, Labels::new())?],
+        "scalar" => vec![decode_point(&data.result, PackedLabels::default())?],
         other => return Err(DecodeError::ResultType(other.to_string())),
     };
     let series_fetched =
@@ -118,13 +118,14 @@ fn decode_vector(result: &Value) -> Result<Vec<QuerySample>, DecodeError> {
                 .get("metric")
                 .and_then(Value::as_object)
                 .ok_or_else(|| DecodeError::Sample(format!("missing \"metric\" in {item}")))?;
-            let mut labels = Labels::new();
+            let mut pairs = Vec::with_capacity(metric.len());
             for (k, v) in metric {
                 let v = v.as_str().ok_or_else(|| {
                     DecodeError::Sample(format!("label {k:?} has non-string value {v}"))
                 })?;
-                labels.insert(k.clone(), v.to_string());
+                pairs.push((k.as_str(), v));
             }
+            let labels: PackedLabels = pairs.into_iter().collect();
             let value = item
                 .get("value")
                 .ok_or_else(|| DecodeError::Sample(format!("missing \"value\" in {item}")))?;
@@ -134,7 +135,7 @@ fn decode_vector(result: &Value) -> Result<Vec<QuerySample>, DecodeError> {
 }
 
 /// `[<unix seconds as a number>, "<value>"]`.
-fn decode_point(point: &Value, labels: Labels) -> Result<QuerySample, DecodeError> {
+fn decode_point(point: &Value, labels: PackedLabels) -> Result<QuerySample, DecodeError> {
     let bad = || DecodeError::Sample(format!("want [timestamp, \"value\"], got {point}"));
     let pair = point.as_array().filter(|a| a.len() == 2).ok_or_else(bad)?;
     let ts = pair[0].as_f64().ok_or_else(bad)?;
@@ -198,7 +199,7 @@ mod tests {
         assert_eq!(
             r.samples,
             vec![QuerySample {
-                labels: Labels::new(),
+                labels: PackedLabels::default(),
                 value: 42.0,
                 timestamp_ms: 1_700_000_000_000
             }]

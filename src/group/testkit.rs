@@ -32,7 +32,7 @@ pub fn series(pairs: &[&[(&str, &str)]], value: f64) -> Result<QueryResult, Quer
         samples: pairs
             .iter()
             .map(|l| QuerySample {
-                labels: from_pairs(l),
+                labels: from_pairs(l).into(),
                 value,
                 timestamp_ms: 0,
             })

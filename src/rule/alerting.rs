@@ -227,23 +227,19 @@ impl AlertingRule {
 
         // Label every result first, so that a label-template error or a duplicate label set changes nothing.
         // Final labels, packed → (final labels, value, the result's own labels for templates).
-        let mut seen: BTreeMap<PackedLabels, (Labels, f64, &Labels)> = BTreeMap::new();
+        let mut seen: BTreeMap<PackedLabels, (Labels, f64, Labels)> = BTreeMap::new();
         for sample in &result.samples {
-            let labels = match self.alert_labels(
-                &sample.labels,
-                sample.value,
-                ts,
-                result.is_partial,
-                templater,
-            ) {
-                Ok(l) => l,
-                Err(e) => {
-                    return Outcome {
-                        error: Some(EvalError::LabelTemplate(e)),
-                        ..outcome
-                    };
-                }
-            };
+            let origin = sample.labels.to_labels();
+            let labels =
+                match self.alert_labels(&origin, sample.value, ts, result.is_partial, templater) {
+                    Ok(l) => l,
+                    Err(e) => {
+                        return Outcome {
+                            error: Some(EvalError::LabelTemplate(e)),
+                            ..outcome
+                        };
+                    }
+                };
             let key = PackedLabels::new(&labels);
             if seen.contains_key(&key) {
                 let shown = format_labels(&labels);
@@ -252,7 +248,7 @@ impl AlertingRule {
                     ..outcome
                 };
             }
-            seen.insert(key, (labels, sample.value, &sample.labels));
+            seen.insert(key, (labels, sample.value, origin));
         }
 
         for (key, (labels, value, _)) in &seen {

@@ -105,14 +105,21 @@ impl From<Labels> for PackedLabels {
     }
 }
 
-impl<K: Into<String>, V: Into<String>> FromIterator<(K, V)> for PackedLabels {
-    /// Later pairs win over earlier ones with the same name, as when collecting into a [`Labels`].
+impl<K: AsRef<str>, V: AsRef<str>> FromIterator<(K, V)> for PackedLabels {
+    /// Pairs in any order; later pairs win over earlier ones with the same name, as when collecting into a
+    /// [`Labels`].
     fn from_iter<I: IntoIterator<Item = (K, V)>>(iter: I) -> Self {
-        let map: Labels = iter
-            .into_iter()
-            .map(|(k, v)| (k.into(), v.into()))
-            .collect();
-        PackedLabels::new(&map)
+        let mut pairs: Vec<(K, V)> = iter.into_iter().collect();
+        // Stable, so pairs of one name keep their order and the last one can win.
+        pairs.sort_by(|a, b| a.0.as_ref().cmp(b.0.as_ref()));
+        let mut kept: Vec<(&str, &str)> = Vec::with_capacity(pairs.len());
+        for (k, v) in &pairs {
+            match kept.last_mut() {
+                Some(last) if last.0 == k.as_ref() => *last = (k.as_ref(), v.as_ref()),
+                _ => kept.push((k.as_ref(), v.as_ref())),
+            }
+        }
+        Self::from_sorted(kept.into_iter())
     }
 }
 

@@ -59,7 +59,7 @@ impl RecordingRule {
         let mut seen = HashSet::with_capacity(result.samples.len());
         let mut out = Vec::with_capacity(result.samples.len());
         for s in &result.samples {
-            let mut base = s.labels.clone();
+            let mut base = s.labels.to_labels();
             base.remove(METRIC_NAME);
             let mut l = labels::apply_extra_with(&base, &self.labels, self.label_conflict);
             l.insert(METRIC_NAME.to_string(), self.name.clone());
@@ -102,7 +102,7 @@ mod tests {
             samples: series
                 .iter()
                 .map(|(l, v)| QuerySample {
-                    labels: from_pairs(l),
+                    labels: from_pairs(l).into(),
                     value: *v,
                     timestamp_ms: 990,
                 })

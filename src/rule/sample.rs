@@ -1,6 +1,5 @@
 //! The values rules consume and produce: query results in, samples out. Pure.
 
-use super::labels::Labels;
 use super::packed_labels::PackedLabels;
 
 /// Prometheus's staleness marker: a NaN with a fixed bit pattern, written when a series ends.
@@ -14,7 +13,8 @@ pub fn is_stale_nan(v: f64) -> bool {
 /// One series of an instant-query result.
 #[derive(Debug, Clone, PartialEq)]
 pub struct QuerySample {
-    pub labels: Labels,
+    /// Packed: a group's results are all held until its evaluation is done.
+    pub labels: PackedLabels,
     pub value: f64,
     /// The timestamp the datasource returned, in milliseconds.
     pub timestamp_ms: i64,

@@ -422,7 +422,7 @@ fn run(
         let mut got: Vec<(Labels, f64)> = got
             .samples
             .into_iter()
-            .map(|s| (s.labels, s.value))
+            .map(|s| (s.labels.to_labels(), s.value))
             .collect();
         let mut exp = Vec::with_capacity(test.exp_samples.len());
         let mut bad = None;
@@ -530,17 +530,13 @@ fn query(engine: &Engine, storage: &Storage, expr: &Expr, ts: i64) -> Result<Que
         Value::Vector(v) => v
             .into_iter()
             .map(|s| QuerySample {
-                labels: s
-                    .labels
-                    .iter()
-                    .map(|(k, v)| (k.to_string(), v.to_string()))
-                    .collect(),
+                labels: s.labels.iter().collect(),
                 value: s.v,
                 timestamp_ms: ts,
             })
             .collect(),
         Value::Scalar(v, _) => vec![QuerySample {
-            labels: Labels::new(),
+            labels: Default::default(),
             value: v,
             timestamp_ms: ts,
         }],

@@ -140,7 +140,7 @@ impl GroupRunner {
                 .iter()
                 .filter(|s| s.value.is_finite() && s.value > 0.0)
                 .map(|s| {
-                    let mut l = s.labels.clone();
+                    let mut l = s.labels.to_labels();
                     l.remove(METRIC_NAME);
                     (l, (s.value * 1000.0).round() as i64, false)
                 })

@@ -79,7 +79,7 @@ pub fn eval(
 ) -> Vec<std::sync::Arc<Alert>> {
     let samples = match error {
         Some(_) => vec![QuerySample {
-            labels: Labels::new(),
+            labels: Default::default(),
             value: 1.0,
             timestamp_ms: ts,
         }],

@@ -27,7 +27,7 @@ fn result(instances: &[&str]) -> QueryResult {
         samples: instances
             .iter()
             .map(|i| QuerySample {
-                labels: from_pairs(&[("__name__", "up"), ("instance", i), ("job", "node")]),
+                labels: from_pairs(&[("__name__", "up"), ("instance", i), ("job", "node")]).into(),
                 value: 0.0,
                 timestamp_ms: 0,
             })
@@ -377,12 +377,12 @@ fn colliding_vmalert_ids_stay_separate_alerts() {
     let res = QueryResult {
         samples: vec![
             QuerySample {
-                labels: from_pairs(&[("a", "b1")]),
+                labels: from_pairs(&[("a", "b1")]).into(),
                 value: 1.0,
                 timestamp_ms: 0,
             },
             QuerySample {
-                labels: from_pairs(&[("ab", "1")]),
+                labels: from_pairs(&[("ab", "1")]).into(),
                 value: 1.0,
                 timestamp_ms: 0,
             },
