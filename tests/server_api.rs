@@ -950,9 +950,7 @@ async fn a_new_snapshot_shows_at_once_despite_the_rendering_cache() {
     // beta evaluates again, and this time Broken succeeds.
     let beta = reg.group(22).expect("beta");
     let mut next = (*beta).clone();
-    let mut history = next.rules[0].history.to_vec();
-    history.push(eval("Broken", 1, None));
-    next.rules[0].history = history.into();
+    next.rules[0].history = next.rules[0].history.pushed(&eval("Broken", 1, None), 20);
     next.last_tick_ms = Some(T0 + 60_000);
     reg.publish(next);
     let second = rules(app.clone()).await;

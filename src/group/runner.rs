@@ -5,6 +5,7 @@
 //! Outputs are reached through [`Outputs`], time through [`Clock`], so tests drive the loop with a fake querier,
 //! recording outputs and tokio's paused clock. Knows no wire formats.
 
+use super::history::History;
 use super::schedule::GroupSchedule;
 use super::snapshot::{
     DEFAULT_UPDATE_ENTRIES, GroupSnapshot, RECENT_DURATIONS, RuleSnapshot, StateRegistry,
@@ -120,10 +121,11 @@ pub enum RuleState {
     Recording(RecordingRule),
 }
 
-/// What happened to one rule at one evaluation, for the API and metrics.
+/// What happened to one rule at one evaluation, as reported to the runner's caller; the history keeps a compact
+/// copy ([`super::history::HistoryEntry`]) for the API and metrics.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RuleEval {
-    /// Shared by every entry of the rule's history.
+    /// Shared by every report of the rule.
     pub rule_name: Arc<str>,
     /// Wall-clock time the rule's query was sent (milliseconds since the epoch).
     pub started_ms: i64,
@@ -156,8 +158,8 @@ pub struct GroupRunner {
     clock: Arc<dyn Clock>,
     settings: RunnerSettings,
     /// The latest evaluations of each rule, in rule order, oldest first; shared with the published snapshot.
-    history: Vec<Arc<[RuleEval]>>,
-    /// Each rule's name, shared by its history entries.
+    history: Vec<History>,
+    /// Each rule's name, shared by its evaluation reports.
     names: Vec<Arc<str>>,
     iterations: u64,
     missed: u64,
@@ -231,7 +233,7 @@ impl GroupRunner {
             .as_deref()
             .map(|ds| outage::rule(&group, ds, &settings.external_labels));
         GroupRunner {
-            history: vec![Arc::default(); group.rules.len()],
+            history: vec![History::default(); group.rules.len()],
             names: group.rules.iter().map(|r| Arc::from(r.name())).collect(),
             counters: vec![RuleCounters::default(); group.rules.len()],
             duration_sum_ms: 0,
@@ -503,15 +505,8 @@ impl GroupRunner {
         {
             let limit = rule
                 .update_entries_limit
-                .unwrap_or(self.settings.update_entries_limit)
-                .max(1);
-            // A fresh exact-size slice each time: the previous one may still be read through a snapshot.
-            let keep = history.len().min(limit - 1);
-            *history = history[history.len() - keep..]
-                .iter()
-                .cloned()
-                .chain(std::iter::once(eval.clone()))
-                .collect();
+                .unwrap_or(self.settings.update_entries_limit);
+            *history = history.pushed(eval, limit);
         }
     }
 

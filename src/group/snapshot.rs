@@ -4,7 +4,7 @@
 //!
 //! Plain data and a lock: no IO, no wire formats (the server decides how to render them).
 
-use super::runner::RuleEval;
+use super::history::{History, HistoryEntry};
 use crate::config::{Group, Rule};
 use crate::rule::Alert;
 use std::collections::BTreeMap;
@@ -28,7 +28,7 @@ pub struct RuleSnapshot {
     pub alerts: Vec<Arc<Alert>>,
     /// The most recent evaluations, oldest first; the last one is the latest. Shared with the runner. `samples`
     /// counts the series the query returned.
-    pub history: Arc<[RuleEval]>,
+    pub history: History,
     /// Evaluations since the group started, and how many of them failed (`vmalert_execution_total`,
     /// `vmalert_alerting_rules_errors_total`).
     pub evaluations: u64,
@@ -39,7 +39,7 @@ pub struct RuleSnapshot {
 
 impl RuleSnapshot {
     /// The latest evaluation, if the rule ran at least once.
-    pub fn last(&self) -> Option<&RuleEval> {
+    pub fn last(&self) -> Option<&HistoryEntry> {
         self.history.last()
     }
 }

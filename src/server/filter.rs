@@ -242,10 +242,10 @@ impl RulesFilter {
 
 /// Whether the rule is in `state`.
 pub fn state_holds(state: StateFilter, rule: &Rule, snap: &RuleSnapshot) -> bool {
-    let failed = snap.last().is_some_and(|e| e.error.is_some());
+    let failed = snap.last().is_some_and(|e| e.error().is_some());
     let no_match = snap
         .last()
-        .is_some_and(|e| e.error.is_none() && e.samples == 0);
+        .is_some_and(|e| e.error().is_none() && e.samples() == 0);
     match state {
         StateFilter::Firing | StateFilter::Pending | StateFilter::Inactive => {
             let want = match state {

@@ -153,10 +153,10 @@ fn rows(groups: &[Arc<GroupSnapshot>]) -> Vec<RuleRow<'_>> {
                 id: rule.id.to_string(),
                 pending: count(AlertState::Pending),
                 firing: count(AlertState::Firing),
-                failed: last.is_some_and(|e| e.error.is_some()),
+                failed: last.is_some_and(|e| e.error().is_some()),
                 errors: snap.errors,
-                samples: last.map_or(0, |e| e.samples),
-                series_fetched: last.and_then(|e| e.series_fetched),
+                samples: last.map_or(0, |e| e.samples()),
+                series_fetched: last.and_then(|e| e.series_fetched()),
             });
         }
     }
@@ -423,7 +423,7 @@ fn ha_metrics(e: &mut Exposition, groups: &[Arc<GroupSnapshot>]) {
             .iter()
             .filter(|r| {
                 r.last()
-                    .and_then(|ev| ev.error.as_deref())
+                    .and_then(|ev| ev.error())
                     .is_some_and(|err| err.starts_with("query failed"))
             })
             .map(|r| {

@@ -180,7 +180,7 @@ pub fn rule_state(rule: &Rule, snap: &RuleSnapshot) -> &'static str {
 
 /// `err` when the latest evaluation failed, else `ok`.
 pub fn rule_health(snap: &RuleSnapshot) -> &'static str {
-    match snap.last().and_then(|e| e.error.as_ref()) {
+    match snap.last().and_then(|e| e.error()) {
         Some(_) => "err",
         None => "ok",
     }
@@ -250,15 +250,15 @@ pub fn rule_to_api<'a>(
         keep_firing_for,
         labels: &snap.labels,
         annotations,
-        last_error: last.and_then(|e| e.error.as_deref()).unwrap_or(""),
-        evaluation_time: last.map_or(0.0, |e| e.duration_ms as f64 / 1000.0),
-        last_evaluation: rfc3339(last.map(|e| e.started_ms)),
+        last_error: last.and_then(|e| e.error()).unwrap_or(""),
+        evaluation_time: last.map_or(0.0, |e| e.duration_ms() as f64 / 1000.0),
+        last_evaluation: rfc3339(last.map(|e| e.started_ms())),
         alerts: alerts.filter(|a| !a.is_empty()),
         health: rule_health(snap),
         kind,
         datasource_type: g.group.datasource_type.as_str(),
-        last_samples: last.map_or(0, |e| e.samples),
-        last_series_fetched: last.and_then(|e| e.series_fetched),
+        last_samples: last.map_or(0, |e| e.samples()),
+        last_series_fetched: last.and_then(|e| e.series_fetched()),
         id: rule.id.to_string(),
         group_id: g.group.id.to_string(),
         group_name: &g.group.name,
@@ -320,15 +320,15 @@ pub fn updates(
     snap.history
         .iter()
         .map(|e| ApiStateEntry {
-            time: rfc3339(Some(e.started_ms)),
-            at: rfc3339(Some(e.query_time_ms)),
-            duration: i64::try_from(e.duration_ms)
+            time: rfc3339(Some(e.started_ms())),
+            at: rfc3339(Some(e.query_time_ms())),
+            duration: i64::try_from(e.duration_ms())
                 .unwrap_or(i64::MAX / 1_000_000)
                 .saturating_mul(1_000_000),
-            error: e.error.clone(),
-            samples: e.samples,
-            series_fetched: e.series_fetched,
-            curl: curl(ctx.datasource_url, g, rule, e.query_time_ms),
+            error: e.error().map(str::to_string),
+            samples: e.samples(),
+            series_fetched: e.series_fetched(),
+            curl: curl(ctx.datasource_url, g, rule, e.query_time_ms()),
         })
         .collect()
 }

@@ -263,3 +263,80 @@ async fn a_bad_expression_is_not_an_outage() {
     r.eval_at(START).await;
     assert!(sent_since(&out, 0).is_empty());
 }
+
+#[tokio::test(start_paused = true)]
+async fn history_keeps_each_rules_limit_and_one_copy_of_a_repeated_error() {
+    let g = group(
+        "groups:\n- name: g\n  interval: 1m\n  rules:\n  - alert: Down\n    expr: up == 0\n    update_entries_limit: 2\n  - record: r\n    expr: sum(up)\n",
+    );
+    let schedule = GroupSchedule::new(&g, DEFAULT_EVAL_DELAY_MS, DEFAULT_MAX_START_DELAY_MS)
+        .expect("schedule");
+    let q = Arc::new(Scripted::default());
+    q.set(
+        "up == 0",
+        Err(QueryError::Retryable("connection refused".into())),
+    );
+    q.set("sum(up)", series(&[&[("job", "a")], &[("job", "b")]], 1.0));
+    let settings = RunnerSettings {
+        update_entries_limit: 3,
+        ..RunnerSettings::default()
+    };
+    let mut r = GroupRunner::new(
+        g,
+        schedule,
+        q,
+        Arc::new(Recorder::default()),
+        Arc::new(VerbatimTemplater),
+        Arc::new(TokioClock::starting_at(START)),
+        settings,
+    );
+    let mut reports = Vec::new();
+    for i in 0..4 {
+        reports.push(r.eval_at(START + i * M).await);
+        tokio::time::advance(std::time::Duration::from_secs(60)).await;
+    }
+    let snap = r.snapshot();
+    let (down, recorded) = (&snap.rules[0].history, &snap.rules[1].history);
+    assert_eq!(
+        (down.len(), recorded.len()),
+        (2, 3),
+        "the rule's own limit, else the process's"
+    );
+    let stored: Vec<_> = recorded
+        .iter()
+        .map(|e| {
+            (
+                e.started_ms(),
+                e.query_time_ms(),
+                e.duration_ms(),
+                e.samples(),
+                e.series_fetched(),
+                e.error(),
+            )
+        })
+        .collect();
+    let reported: Vec<_> = reports[1..]
+        .iter()
+        .map(|g| &g.rules[1])
+        .map(|e| {
+            (
+                e.started_ms,
+                e.query_time_ms,
+                e.duration_ms,
+                e.samples,
+                e.series_fetched,
+                e.error.as_deref(),
+            )
+        })
+        .collect();
+    assert_eq!(stored, reported);
+    assert_eq!(stored[2].0, START + 3 * M, "the latest last");
+    assert_eq!(stored[2].3, 2);
+    let errors: Vec<&str> = down.iter().filter_map(|e| e.error()).collect();
+    assert_eq!(errors, vec!["query failed: connection refused"; 2]);
+    assert_eq!(
+        errors[0].as_ptr(),
+        errors[1].as_ptr(),
+        "one copy of the repeated message"
+    );
+}

@@ -50,7 +50,7 @@ pub enum RuleStatus {
 
 impl RuleStatus {
     pub fn of(rule: &Rule, snap: &RuleSnapshot) -> Self {
-        if snap.last().is_some_and(|e| e.error.is_some()) {
+        if snap.last().is_some_and(|e| e.error().is_some()) {
             return RuleStatus::Unhealthy;
         }
         let has = |s| snap.alerts.iter().any(|a| a.state == s);
@@ -79,13 +79,13 @@ impl RuleStatus {
 /// A rule whose last query fetched no series at all: its selectors match nothing, so it can never fire.
 pub fn never_fires(snap: &RuleSnapshot) -> bool {
     snap.last()
-        .is_some_and(|e| e.error.is_none() && e.series_fetched == Some(0))
+        .is_some_and(|e| e.error().is_none() && e.series_fetched() == Some(0))
 }
 
 /// Evaluated without error and returned nothing.
 fn no_match(snap: &RuleSnapshot) -> bool {
     snap.last()
-        .is_some_and(|e| e.error.is_none() && e.samples == 0)
+        .is_some_and(|e| e.error().is_none() && e.samples() == 0)
 }
 
 #[derive(Debug, Serialize)]
@@ -281,10 +281,10 @@ fn rule_row(
         state: RuleStatus::of(rule, snap).as_str(),
         href: rule_href(prefix, g.group.id, rule.id),
         expr: rule.expr.clone(),
-        last_eval: last.map(|e| When::at(e.started_ms, now_ms)),
-        samples: last.map(|e| e.samples),
-        series_fetched: last.and_then(|e| e.series_fetched),
-        error: last.and_then(|e| e.error.clone()),
+        last_eval: last.map(|e| When::at(e.started_ms(), now_ms)),
+        samples: last.map(|e| e.samples()),
+        series_fetched: last.and_then(|e| e.series_fetched()),
+        error: last.and_then(|e| e.error().map(str::to_string)),
         never_fires: never_fires(snap),
         firing: count(AlertState::Firing),
         pending: count(AlertState::Pending),

@@ -76,7 +76,7 @@ pub fn rule_view(
     };
     let last = snap.last();
     let curl = datasource.map(|ds| {
-        let time_ms = last.map_or(now_ms, |e| e.query_time_ms);
+        let time_ms = last.map_or(now_ms, |e| e.query_time_ms());
         ds.curl_command(&InstantQuery {
             expr: &rule.expr,
             time_ms,
@@ -125,16 +125,16 @@ pub fn rule_view(
             .iter()
             .rev()
             .map(|e| EvalRow {
-                at: When::at(e.started_ms, now_ms),
-                query_time: super::view::utc(e.query_time_ms),
-                duration: span(e.duration_ms),
-                samples: e.samples,
-                series_fetched: e.series_fetched,
-                error: e.error.clone(),
+                at: When::at(e.started_ms(), now_ms),
+                query_time: super::view::utc(e.query_time_ms()),
+                duration: span(e.duration_ms()),
+                samples: e.samples(),
+                series_fetched: e.series_fetched(),
+                error: e.error().map(str::to_string),
             })
             .collect(),
         never_fires: never_fires(snap),
-        last_error: last.and_then(|e| e.error.clone()),
+        last_error: last.and_then(|e| e.error().map(str::to_string)),
         curl,
     })
 }
