@@ -32,7 +32,7 @@ fn alert(i: usize) -> Alert {
         fired_at: Some(1_700_000_060_000),
         resolved_at: None,
         keep_firing_since: None,
-        last_sent: None,
+        last_sent: Default::default(),
         restored: false,
     }
 }

@@ -119,7 +119,7 @@ pub fn convert(dump: StateResponse) -> SiblingState {
                         fired_at: a.fired_at_ms,
                         resolved_at: a.resolved_at_ms,
                         keep_firing_since: a.keep_firing_since_ms,
-                        last_sent: None,
+                        last_sent: Default::default(),
                         restored: true,
                     })
                 })
@@ -177,7 +177,7 @@ mod tests {
         assert_eq!((a.active_at, a.fired_at), (1000, Some(2000)));
         assert_eq!(a.value, f64::INFINITY);
         assert!(a.restored);
-        assert_eq!(a.last_sent, None, "this replica has sent nothing yet");
+        assert_eq!(a.last_sent.get(), None, "this replica has sent nothing yet");
         assert_eq!(a.id, labels::hash_pairs(&a.labels));
     }
 

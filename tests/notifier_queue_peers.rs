@@ -25,7 +25,7 @@ fn firing(fired_at: i64) -> Alert {
         fired_at: Some(fired_at),
         resolved_at: None,
         keep_firing_since: None,
-        last_sent: None,
+        last_sent: Default::default(),
         restored: false,
     }
 }

@@ -75,7 +75,7 @@ fn alert(id: u64, instance: &str, state: AlertState, value: f64) -> Alert {
         fired_at: (state == AlertState::Firing).then_some(T0),
         resolved_at: (state == AlertState::Inactive).then_some(T0),
         keep_firing_since: None,
-        last_sent: Some((T0 + 500, state)),
+        last_sent: tocsin::rule::alert::LastSent::new(Some((T0 + 500, state))),
         restored: false,
     }
 }

@@ -95,7 +95,7 @@ mod tests {
             fired_at: None,
             resolved_at: None,
             keep_firing_since: None,
-            last_sent: None,
+            last_sent: Default::default(),
             restored: false,
         }
     }

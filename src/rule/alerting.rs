@@ -147,7 +147,7 @@ impl AlertingRule {
                 continue;
             }
             a.id = labels::hash_pairs(&a.labels);
-            a.last_sent = None;
+            a.last_sent.set(None);
             a.restored = true;
             self.alerts.insert(a.labels.clone(), Arc::new(a));
         }
@@ -270,7 +270,7 @@ impl AlertingRule {
                     fired_at: was_firing.then_some(ts),
                     resolved_at: None,
                     keep_firing_since: None,
-                    last_sent: None,
+                    last_sent: Default::default(),
                     restored: restored.is_some(),
                 })
             });
@@ -445,7 +445,7 @@ impl AlertingRule {
     pub fn due_for_sending(&self, now: i64, resend_delay_ms: i64) -> Vec<Arc<Alert>> {
         self.alerts
             .values()
-            .filter(|a| match (a.state, a.last_sent) {
+            .filter(|a| match (a.state, a.last_sent.get()) {
                 (AlertState::Pending, _) => false,
                 (_, None) => true,
                 (state, Some((_, sent_state))) if state != sent_state => true,
@@ -459,7 +459,8 @@ impl AlertingRule {
     /// Call only after a successful send; a state that has changed since is sent again.
     pub fn mark_sent(&mut self, labels: &PackedLabels, state: AlertState, now: i64) {
         if let Some(a) = self.alerts.get_mut(labels) {
-            Arc::make_mut(a).last_sent = Some((now, state));
+            // In place: the alert stays shared with the published snapshot (see `LastSent`).
+            a.last_sent.set(Some((now, state)));
         }
     }
 

@@ -108,8 +108,8 @@ fn alert_dump(a: &Alert) -> AlertDump {
         fired_at_ms: a.fired_at,
         resolved_at_ms: a.resolved_at,
         keep_firing_since_ms: a.keep_firing_since,
-        last_sent_ms: a.last_sent.map(|(t, _)| t),
-        last_sent_state: a.last_sent.map(|(_, s)| s.as_str().to_string()),
+        last_sent_ms: a.last_sent.get().map(|(t, _)| t),
+        last_sent_state: a.last_sent.get().map(|(_, s)| s.as_str().to_string()),
         restored: a.restored,
     }
 }

@@ -257,7 +257,7 @@ pub fn firing_alert(
         fired_at: Some(fired_at),
         resolved_at: None,
         keep_firing_since: None,
-        last_sent: None,
+        last_sent: Default::default(),
         restored: false,
     }
 }

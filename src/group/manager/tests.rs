@@ -202,7 +202,7 @@ async fn a_sibling_state_brings_firing_alerts_back_firing() {
         fired_at: Some(START - 3_570_000),
         resolved_at: None,
         keep_firing_since: None,
-        last_sent: Some((START - 1_000, AlertState::Firing)),
+        last_sent: crate::rule::alert::LastSent::new(Some((START - 1_000, AlertState::Firing))),
         restored: false,
     };
     let restore = Restore {

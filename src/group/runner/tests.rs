@@ -107,7 +107,7 @@ async fn one_evaluation_writes_notifies_and_marks_sent_only_on_success() {
     let RuleState::Alerting(rule) = &r.rules()[0] else {
         panic!("alerting")
     };
-    assert_eq!(rule.alerts().next().map(|a| a.last_sent), Some(None));
+    assert_eq!(rule.alerts().next().map(|a| a.last_sent.get()), Some(None));
 
     out.accept.store(true, Ordering::SeqCst);
     r.eval_at(START + M + 17_000).await;
@@ -117,7 +117,7 @@ async fn one_evaluation_writes_notifies_and_marks_sent_only_on_success() {
     assert_eq!(
         rule.alerts()
             .next()
-            .and_then(|a| a.last_sent)
+            .and_then(|a| a.last_sent.get())
             .map(|(_, s)| s),
         Some(AlertState::Firing)
     );

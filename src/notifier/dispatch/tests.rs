@@ -124,7 +124,7 @@ fn alert(name: &str, state: AlertState) -> Alert {
         fired_at: Some(2_000),
         resolved_at: (state == AlertState::Inactive).then_some(5_000),
         keep_firing_since: None,
-        last_sent: None,
+        last_sent: Default::default(),
         restored: false,
     }
 }

@@ -21,7 +21,7 @@ fn firing(labels: &[(&str, &str)], annotations: &[(&str, &str)]) -> Alert {
         fired_at: Some(T0),
         resolved_at: None,
         keep_firing_since: None,
-        last_sent: None,
+        last_sent: Default::default(),
         restored: false,
     }
 }

@@ -206,8 +206,8 @@ pub fn alert_view(
         fired_at: When::maybe(a.fired_at, now_ms),
         resolved_at: When::maybe(a.resolved_at, now_ms),
         keep_firing_since: When::maybe(a.keep_firing_since, now_ms),
-        last_sent: When::maybe(a.last_sent.map(|(t, _)| t), now_ms),
-        last_sent_state: a.last_sent.map(|(_, s)| s.as_str()),
+        last_sent: When::maybe(a.last_sent.get().map(|(t, _)| t), now_ms),
+        last_sent_state: a.last_sent.get().map(|(_, s)| s.as_str()),
         restored: a.restored,
         stabilizing: a.stabilizing(),
     })

@@ -72,7 +72,7 @@ fn alert(instance: &str, state: AlertState, value: f64) -> Alert {
         fired_at: (state == AlertState::Firing).then_some(NOW - 300_000),
         resolved_at: None,
         keep_firing_since: None,
-        last_sent: Some((NOW - 60_000, state)),
+        last_sent: crate::rule::alert::LastSent::new(Some((NOW - 60_000, state))),
         restored: false,
     }
 }
