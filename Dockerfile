@@ -4,7 +4,8 @@
 FROM rust:1-bookworm AS build
 WORKDIR /src
 # Dependencies first, so that source edits reuse the cached dependency layer.
-COPY Cargo.toml Cargo.lock ./
+# build.rs sets the executable's link options (packed relocations), so it belongs with the manifest.
+COPY Cargo.toml Cargo.lock build.rs ./
 RUN mkdir src && echo 'fn main() {}' > src/main.rs && touch src/lib.rs \
     && cargo build --release --locked && rm -rf src
 COPY src ./src
