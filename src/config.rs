@@ -15,6 +15,7 @@ pub mod lint;
 pub mod model;
 pub mod names;
 pub mod raw;
+pub mod timezone;
 pub mod validate;
 pub mod yaml;
 

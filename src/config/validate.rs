@@ -368,13 +368,13 @@ fn schedule(
     }
     let timezone = g.cron_timezone.as_ref().map(|tz| tz.value.clone());
     if let Some(tz) = &g.cron_timezone
-        && tz.value.parse::<chrono_tz::Tz>().is_err()
+        && let Err(why) = super::timezone::load(&tz.value)
     {
         report.error(
             tz.pos,
             &format!("{path}.cron_timezone"),
             format!(
-                "unknown time zone {:?}; want an IANA name such as \"Europe/Berlin\" or \"UTC\"",
+                "unknown time zone {:?}; want an IANA name such as \"Europe/Berlin\" or \"UTC\" ({why})",
                 tz.value
             ),
         );

@@ -34,7 +34,8 @@ enum Kind {
     },
     Cron {
         cron: Box<croner::Cron>,
-        tz: chrono_tz::Tz,
+        /// `None` is UTC.
+        tz: Option<tzfile::ArcTz>,
     },
 }
 
@@ -73,10 +74,9 @@ impl GroupSchedule {
                         message: e.to_string(),
                     })?;
                 let tz = match timezone {
-                    Some(name) => name
-                        .parse()
+                    Some(name) => crate::config::timezone::load(name)
                         .map_err(|_| ScheduleError::TimeZone(name.clone()))?,
-                    None => chrono_tz::UTC,
+                    None => None,
                 };
                 Ok(GroupSchedule {
                     kind: Kind::Cron {
@@ -130,15 +130,20 @@ impl GroupSchedule {
                 Ok(k * interval_ms + phase_ms)
             }
             Kind::Cron { cron, tz } => {
+                let expr = cron.pattern.to_string();
                 let start = Utc
                     .timestamp_millis_opt(after_ms)
                     .single()
-                    .map(|t| t.with_timezone(tz));
-                let expr = cron.pattern.to_string();
-                let start = start.ok_or_else(|| ScheduleError::NoNextInstant(expr.clone()))?;
-                cron.find_next_occurrence(&start, false)
-                    .map(|t| t.timestamp_millis())
-                    .map_err(|_| ScheduleError::NoNextInstant(expr))
+                    .ok_or_else(|| ScheduleError::NoNextInstant(expr.clone()))?;
+                let next = match tz {
+                    Some(tz) => cron
+                        .find_next_occurrence(&start.with_timezone(tz), false)
+                        .map(|t| t.timestamp_millis()),
+                    None => cron
+                        .find_next_occurrence(&start, false)
+                        .map(|t| t.timestamp_millis()),
+                };
+                next.map_err(|_| ScheduleError::NoNextInstant(expr))
             }
         }
     }
