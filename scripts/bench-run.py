@@ -6,6 +6,7 @@ One single-node VictoriaMetrics on 127.0.0.1 holds the data: for each of 1,000 a
 --interval) for --cycles evaluations of every group, writing to that VictoriaMetrics under its own external label
 and notifying an in-process sink that counts alerts. The tools run one after the other, so that they do not compete
 for the CPU. CPU (user+sys) comes from os.wait4's rusage after a SIGTERM, peak RSS from /proc/PID/status VmHWM just before it.
+Each tool's executable is dropped from the page cache before it starts (see `evict`).
 
 Usage: scripts/bench-run.py [--tocsin target/release/tocsin] [--vmalert /usr/bin/vmalert]
                             [--interval 5] [--cycles 12] [--json]
@@ -94,8 +95,21 @@ class Sink(http.server.BaseHTTPRequestHandler):
         pass
 
 
+def evict(path):
+    """Drops the file's pages from the page cache, so that the tool starts as on a freshly scheduled pod: how much of
+    an executable is resident depends on how much of it is cached (the kernel maps cached pages around every page
+    touched), so both tools start from the same, cold, state."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fdatasync(fd)
+        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+    finally:
+        os.close(fd)
+
+
 def run_tool(name, cmd, seconds, log_path):
     """Starts cmd, lets it run `seconds`, SIGTERMs it; returns (cpu seconds, peak RSS MiB, exit status, wall)."""
+    evict(cmd[0])
     with open(log_path, "w") as log:
         p = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
     started = time.monotonic()
