@@ -8,7 +8,8 @@
 use super::alert::{Alert, AlertState};
 use super::labels::METRIC_NAME;
 use super::packed_labels::PackedLabels;
-use super::sample::{STALE_NAN, Sample};
+use super::sample::Sample;
+use super::series::stale_markers;
 use std::collections::HashSet;
 
 /// Which series of an alert.
@@ -57,18 +58,12 @@ impl AlertSeriesTracker {
                 now.insert((a.labels.clone(), series));
             }
         }
-        let mut stale: Vec<PackedLabels> = self
-            .previous
-            .iter()
-            .filter(|key| !now.contains(*key))
-            .map(|(labels, series)| series.labels(labels))
-            .collect();
-        stale.sort();
-        out.extend(stale.into_iter().map(|labels| Sample {
-            labels,
-            value: STALE_NAN,
-            timestamp_ms: ts,
-        }));
+        out.extend(stale_markers(
+            &self.previous,
+            &now,
+            |(labels, series)| series.labels(labels),
+            ts,
+        ));
         self.previous = now;
         out
     }

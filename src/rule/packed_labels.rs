@@ -35,14 +35,8 @@ impl PackedLabels {
 
     /// This label set with `extra` pairs set (an extra pair replaces a pair of the same name).
     pub fn with(&self, extra: &[(&str, &str)]) -> PackedLabels {
-        let mut pairs: Vec<(&str, &str)> = self
-            .iter()
-            .filter(|(k, _)| !extra.iter().any(|(e, _)| e == k))
-            .collect();
-        pairs.extend(extra.iter().copied());
-        pairs.sort_unstable_by(|a, b| a.0.cmp(b.0));
-        pairs.dedup_by(|later, earlier| later.0 == earlier.0);
-        Self::from_sorted(pairs.into_iter())
+        // Collecting lets later pairs win.
+        self.iter().chain(extra.iter().copied()).collect()
     }
 
     /// The pairs, in name order.

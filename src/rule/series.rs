@@ -18,17 +18,7 @@ impl SeriesTracker {
         let mut now: HashSet<PackedLabels> = HashSet::with_capacity(current.len());
         now.extend(current.iter().map(|s| s.labels.clone()));
         let mut out = current;
-        let mut stale: Vec<&PackedLabels> = self
-            .previous
-            .iter()
-            .filter(|key| !now.contains(*key))
-            .collect();
-        stale.sort();
-        out.extend(stale.into_iter().map(|key| Sample {
-            labels: key.clone(),
-            value: STALE_NAN,
-            timestamp_ms: ts,
-        }));
+        out.extend(stale_markers(&self.previous, &now, PackedLabels::clone, ts));
         self.previous = now;
         out
     }
@@ -37,6 +27,30 @@ impl SeriesTracker {
     pub fn stale_all(&mut self, ts: i64) -> Vec<Sample> {
         self.emit(Vec::new(), ts)
     }
+}
+
+/// A staleness marker at `ts` for every series in `previous` but not in `now`, ordered by labels; `labels` gives a
+/// remembered series' labels.
+pub fn stale_markers<K: Eq + std::hash::Hash>(
+    previous: &HashSet<K>,
+    now: &HashSet<K>,
+    labels: impl Fn(&K) -> PackedLabels,
+    ts: i64,
+) -> Vec<Sample> {
+    let mut stale: Vec<PackedLabels> = previous
+        .iter()
+        .filter(|key| !now.contains(*key))
+        .map(labels)
+        .collect();
+    stale.sort();
+    stale
+        .into_iter()
+        .map(|labels| Sample {
+            labels,
+            value: STALE_NAN,
+            timestamp_ms: ts,
+        })
+        .collect()
 }
 
 #[cfg(test)]
